@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { registerErrorHandler } from "./errors.js";
+import type { Container } from "./container.js";
+import { registerRateLimit } from "./http/rate-limit.js";
+import type { App } from "./http/types.js";
+import { registerManagementRoutes } from "./management/routes.js";
+import { registerPhaseRoutes } from "./phase/routes.js";
+
+export interface BuildAppOptions {
+  logger: Logger;
+  /** Extra Fastify server options (TLS/HTTP2 from src/server.ts). */
+  serverOptions?: Record<string, unknown>;
+}
+
+/** The Fastify instance with every plugin and route, never listening: tests inject or listen themselves. */
+export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: 5 * 1024 * 1024,
+    trustProxy: c.config.TRUST_PROXY,
+    ...(opts.serverOptions ?? {}),
+  }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
+
+  await registerRateLimit(app, c);
+
+  const alive = {
+    message: "API is alive. Please see https://docs.phase.dev/public-api for documentation on available endpoints.",
+    status: "ok",
+  };
+  for (const url of ["/", "/public/", "/service/", "/service/public/"]) app.get(url, async () => alive);
+
+  await registerPhaseRoutes(app, c);
+  await registerManagementRoutes(app, c);
+  return app;
+}

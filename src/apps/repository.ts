@@ -1,0 +1,93 @@
+import type { Bytes } from "../crypto/aead.js";
+import type { Prisma } from "../db/database.js";
+
+export interface EnvironmentRecord {
+  id: string;
+  appId: string;
+  name: string;
+  wrappedKey: Uint8Array;
+}
+
+const envSelect = { id: true, appId: true, name: true, wrappedKey: true } as const;
+
+/** Apps and their environments. Environment names are unique per app, case-insensitively. */
+export function createAppRepository(prisma: Prisma) {
+  return {
+    findApp(id: string) {
+      return prisma.app.findUnique({ where: { id }, include: { environments: { orderBy: { sortOrder: "asc" }, select: { id: true, name: true } } } });
+    },
+
+    /** Apps whose name matches case-insensitively (Phase's cross-app references use names). */
+    findAppsByName(name: string) {
+      return prisma.app.findMany({ where: { name: { equals: name, mode: "insensitive" } }, select: { id: true, name: true } });
+    },
+
+    listApps() {
+      return prisma.app.findMany({
+        orderBy: { createdAt: "asc" },
+        include: { environments: { orderBy: { sortOrder: "asc" }, select: { id: true, name: true } } },
+      });
+    },
+
+    /** Creates the app and its environments in one transaction; each environment brings its wrapped key. */
+    createApp(input: { id: string; name: string; environments: { id: string; name: string; wrappedKey: Bytes }[] }) {
+      return prisma.app.create({
+        data: {
+          id: input.id,
+          name: input.name,
+          environments: {
+            create: input.environments.map((e, i) => ({
+              id: e.id,
+              name: e.name,
+              nameLower: e.name.toLowerCase(),
+              sortOrder: i,
+              wrappedKey: e.wrappedKey,
+            })),
+          },
+        },
+        include: { environments: { orderBy: { sortOrder: "asc" }, select: { id: true, name: true } } },
+      });
+    },
+
+    async deleteApp(id: string): Promise<boolean> {
+      const { count } = await prisma.app.deleteMany({ where: { id } });
+      return count === 1;
+    },
+
+    async addEnvironment(appId: string, env: { id: string; name: string; wrappedKey: Bytes }) {
+      const last = await prisma.environment.aggregate({ where: { appId }, _max: { sortOrder: true } });
+      return prisma.environment.create({
+        data: {
+          id: env.id,
+          appId,
+          name: env.name,
+          nameLower: env.name.toLowerCase(),
+          sortOrder: (last._max.sortOrder ?? -1) + 1,
+          wrappedKey: env.wrappedKey,
+        },
+        select: { id: true, name: true },
+      });
+    },
+
+    findEnvironment(id: string): Promise<EnvironmentRecord | null> {
+      return prisma.environment.findUnique({ where: { id }, select: envSelect });
+    },
+
+    findEnvironmentByName(appId: string, name: string): Promise<EnvironmentRecord | null> {
+      return prisma.environment.findUnique({ where: { appId_nameLower: { appId, nameLower: name.toLowerCase() } }, select: envSelect });
+    },
+
+    findEnvironmentsByNames(appId: string, names: string[]) {
+      return prisma.environment.findMany({
+        where: { appId, nameLower: { in: names.map((n) => n.toLowerCase()) } },
+        select: { id: true, name: true, nameLower: true },
+      });
+    },
+
+    allEnvironmentKeys() {
+      return prisma.environment.findMany({ select: { id: true, wrappedKey: true } });
+    },
+  };
+}
+
+export type AppRepository = ReturnType<typeof createAppRepository>;

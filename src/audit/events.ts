@@ -1,0 +1,40 @@
+import type { Principal } from "../auth/principal.js";
+
+/** Event types in the audit trail. Secret events mirror Phase's C/R/U/D SecretEvent types. */
+export type AuditEventType =
+  | "secret.read"
+  | "secret.create"
+  | "secret.update"
+  | "secret.delete"
+  | (string & {});
+
+export interface AuditEventInput {
+  eventType: AuditEventType;
+  occurredAt: Date;
+  principal?: Principal | undefined;
+  ipAddress?: string | undefined;
+  userAgent?: string | undefined;
+  appId?: string | undefined;
+  environmentId?: string | undefined;
+  secretId?: string | undefined;
+  path?: string | undefined;
+  keyDigest?: string | undefined;
+  version?: number | undefined;
+  /** Never put a secret value, credential or token here. */
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** Where services send audit events. Recording never blocks on the database. */
+export interface AuditSink {
+  record(events: AuditEventInput[]): void;
+  /** Writes everything buffered so far. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer; later records are written immediately. */
+  close(): Promise<void>;
+}
+
+/** Who made a request, for audit rows: Phase's IP order (X-Real-IP, first X-Forwarded-For, peer). */
+export interface RequestMeta {
+  ipAddress: string;
+  userAgent: string;
+}

@@ -1,0 +1,5 @@
+// PLACEHOLDER: being written (issue #2).
+export async function runRotateMasterKey(_args: string[]): Promise<number> {
+  process.stderr.write("rotate-master-key: not implemented yet\n");
+  return 1;
+}

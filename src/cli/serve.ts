@@ -1,0 +1,31 @@
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { startServer } from "../server.js";
+import { printBootstrapToken } from "./bootstrap.js";
+
+/** `leasehold serve`: start, and shut down gracefully on SIGTERM/SIGINT (a second signal forces exit). */
+export async function runServe(_args: string[]): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const server = await startServer(config, log, { onBootstrap: printBootstrapToken });
+  log.info({ url: server.url, database: server.container.db.kind }, "leasehold is listening");
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(130);
+    }
+    stopping = true;
+    log.info({ signal }, "shutting down gracefully");
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return 0;
+}

@@ -1,0 +1,23 @@
+import { openString, seal, type Bytes } from "./aead.js";
+import type { EnvironmentKeys } from "./envelope.js";
+
+/**
+ * Associated data for every sealed field: the table, the row id and the field name. Keep these
+ * strings stable: changing one makes existing rows undecryptable.
+ */
+export type SealedField =
+  | { table: "secret"; field: "key" | "value" | "comment" }
+  | { table: "personal_secret"; field: "value" };
+
+export function fieldAd(target: SealedField, rowId: string): string {
+  return `leasehold/v1/${target.table}/${rowId}/${target.field}`;
+}
+
+export function sealField(keys: EnvironmentKeys, target: SealedField, rowId: string, plaintext: string): Bytes {
+  return seal(keys.dataKey, plaintext, fieldAd(target, rowId));
+}
+
+export function openField(keys: EnvironmentKeys, target: SealedField, rowId: string, blob: Uint8Array): string {
+  return openString(keys.dataKey, blob, fieldAd(target, rowId));
+}
+

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import type { Prisma } from "../db/database.js";
+import type { Role, TokenKind } from "../generated/prisma/enums.js";
+
+export interface TokenRecord {
+  id: string;
+  kind: TokenKind;
+  name: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  user: { id: string; email: string; username: string | null; fullName: string | null; role: Role; deletedAt: Date | null } | null;
+  serviceAccount: { id: string; name: string; deletedAt: Date | null } | null;
+}
+
+/** Users, service accounts, their tokens and their environment grants. */
+export function createIdentityRepository(prisma: Prisma) {
+  return {
+    findTokenByHash(tokenHash: string): Promise<TokenRecord | null> {
+      return prisma.apiToken.findUnique({
+        where: { tokenHash },
+        select: {
+          id: true,
+          kind: true,
+          name: true,
+          expiresAt: true,
+          revokedAt: true,
+          lastUsedAt: true,
+          user: { select: { id: true, email: true, username: true, fullName: true, role: true, deletedAt: true } },
+          serviceAccount: { select: { id: true, name: true, deletedAt: true } },
+        },
+      });
+    },
+
+    async touchToken(id: string, at: Date): Promise<void> {
+      await prisma.apiToken.updateMany({ where: { id }, data: { lastUsedAt: at } });
+    },
+
+    createToken(input: {
+      kind: TokenKind;
+      ownerId: string;
+      name: string;
+      tokenHash: string;
+      expiresAt: Date | null;
+    }) {
+      return prisma.apiToken.create({
+        data: {
+          id: randomUUID(),
+          kind: input.kind,
+          name: input.name,
+          tokenHash: input.tokenHash,
+          expiresAt: input.expiresAt,
+          ...(input.kind === "USER" ? { userId: input.ownerId } : { serviceAccountId: input.ownerId }),
+        },
+      });
+    },
+
+    /** Marks a token of the given owner revoked; false if there is no such live token. */
+    async revokeToken(kind: TokenKind, ownerId: string, tokenId: string, at: Date): Promise<boolean> {
+      const owner = kind === "USER" ? { userId: ownerId } : { serviceAccountId: ownerId };
+      const { count } = await prisma.apiToken.updateMany({
+        where: { id: tokenId, kind, revokedAt: null, ...owner },
+        data: { revokedAt: at },
+      });
+      return count === 1;
+    },
+
+    listTokens(kind: TokenKind, ownerId: string) {
+      const owner = kind === "USER" ? { userId: ownerId } : { serviceAccountId: ownerId };
+      return prisma.apiToken.findMany({
+        where: { kind, ...owner },
+        orderBy: { createdAt: "asc" },
+        select: { id: true, name: true, expiresAt: true, revokedAt: true, lastUsedAt: true, createdAt: true },
+      });
+    },
+
+    createUser(input: { email: string; username: string | null; fullName: string | null; role: Role }) {
+      return prisma.user.create({ data: { id: randomUUID(), ...input } });
+    },
+
+    findUser(id: string) {
+      return prisma.user.findFirst({ where: { id, deletedAt: null } });
+    },
+
+    listUsers() {
+      return prisma.user.findMany({ where: { deletedAt: null }, orderBy: { createdAt: "asc" } });
+    },
+
+    countOwners(): Promise<number> {
+      return prisma.user.count({ where: { role: "OWNER", deletedAt: null } });
+    },
+
+    createServiceAccount(name: string) {
+      return prisma.serviceAccount.create({ data: { id: randomUUID(), name } });
+    },
+
+    findServiceAccount(id: string) {
+      return prisma.serviceAccount.findFirst({ where: { id, deletedAt: null } });
+    },
+
+    listServiceAccounts() {
+      return prisma.serviceAccount.findMany({ where: { deletedAt: null }, orderBy: { createdAt: "asc" } });
+    },
+
+    /** Grants access to each environment (idempotent). */
+    async grantAccess(account: { userId: string } | { serviceAccountId: string }, environmentIds: string[]): Promise<void> {
+      await prisma.environmentAccess.createMany({
+        data: environmentIds.map((environmentId) => ({ id: randomUUID(), environmentId, ...account })),
+        skipDuplicates: true,
+      });
+    },
+
+    async revokeAccess(account: { userId: string } | { serviceAccountId: string }, environmentIds: string[]): Promise<number> {
+      const { count } = await prisma.environmentAccess.deleteMany({
+        where: { environmentId: { in: environmentIds }, ...account },
+      });
+      return count;
+    },
+
+    async hasAccess(account: { userId: string } | { serviceAccountId: string }, environmentId: string): Promise<boolean> {
+      const row = await prisma.environmentAccess.findFirst({ where: { environmentId, ...account }, select: { id: true } });
+      return row !== null;
+    },
+
+    async hasAnyAccessInApp(account: { userId: string } | { serviceAccountId: string }, appId: string): Promise<boolean> {
+      const row = await prisma.environmentAccess.findFirst({
+        where: { environment: { appId }, ...account },
+        select: { id: true },
+      });
+      return row !== null;
+    },
+
+    listAccess(account: { userId: string } | { serviceAccountId: string }) {
+      return prisma.environmentAccess.findMany({
+        where: account,
+        select: { environment: { select: { id: true, name: true, app: { select: { id: true, name: true } } } } },
+      });
+    },
+  };
+}
+
+export type IdentityRepository = ReturnType<typeof createIdentityRepository>;

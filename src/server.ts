@@ -1,0 +1,79 @@
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { buildApp } from "./app.js";
+import { createAuditWriter } from "./audit/writer.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { createContainer, type Container } from "./container.js";
+import { MasterKey } from "./crypto/envelope.js";
+import { sodiumReady } from "./crypto/sodium.js";
+import { openDatabase, type Database } from "./db/database.js";
+import type { App } from "./http/types.js";
+import type { IssuedToken } from "./identity/service.js";
+import { loadMasterKeyBytes, verifyMasterKey } from "./keys/master-key.js";
+
+export interface RunningServer {
+  app: App;
+  container: Container;
+  /** The base URL it listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Graceful: stop accepting, finish in-flight requests, flush the audit buffer, close pools. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** Called with the bootstrap token when this start created the first Owner. */
+  onBootstrap?: (token: string) => void;
+}
+
+/** Opens the database, migrates, checks the master key, bootstraps, and prepares the app. */
+export interface Prepared {
+  container: Container;
+  db: Database;
+  /** The token of the Owner this start created, or null when an Owner already existed. */
+  bootstrapped: IssuedToken | null;
+}
+
+export async function prepare(config: Config, log: Logger, opts: StartOptions = {}): Promise<Prepared> {
+  await sodiumReady();
+  const db = await openDatabase(config);
+  try {
+    const migrations = await db.migrate();
+    if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "applied database migrations");
+    for (const name of migrations.checksumMismatches) log.warn({ migration: name }, "applied migration differs from its file");
+    const masterKey = new MasterKey(loadMasterKeyBytes(config, log));
+    await verifyMasterKey(db.prisma, masterKey);
+    const audit = createAuditWriter({ prisma: db.prisma, log, intervalMs: config.AUDIT_FLUSH_INTERVAL_MS, batchSize: config.AUDIT_BATCH_SIZE });
+    const container = createContainer({ config, db, masterKey, clock: opts.clock ?? systemClock, audit });
+    const issued = await container.identityService.bootstrap({ token: config.LEASEHOLD_BOOTSTRAP_TOKEN });
+    if (issued && !config.LEASEHOLD_BOOTSTRAP_TOKEN) opts.onBootstrap?.(issued.token);
+    if (issued) log.info({ tokenId: issued.id }, "created the first Owner");
+    return { container, db, bootstrapped: issued };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
+  const { container, db } = await prepare(config, log, opts);
+  const tls = config.TLS_CERT_FILE && config.TLS_KEY_FILE
+    ? { https: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
+    : undefined;
+  const app = await buildApp(container, { logger: log, ...(tls ? { serverOptions: tls } : {}) });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await container.audit.close();
+      await db.close();
+    })());
+  try {
+    const address = await app.listen({ host: config.HOST, port: config.PORT });
+    return { app, container, url: address, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
