@@ -1,0 +1,105 @@
+import type { z } from "zod";
+
+/**
+ * The one interface every dynamic-credential provider implements (PostgreSQL roles, AWS IAM users,
+ * later MySQL and Redis). A provider talks to one external system and knows nothing of leases,
+ * HTTP or our database: the lease service records intent before calling it and stores what it
+ * returns, so a crash at any point leaves enough to clean up.
+ */
+export interface Provider<Config = unknown> {
+  /** Stable id stored on definitions and leases: "postgresql", "aws". */
+  readonly id: string;
+  /** Validates a definition's config. */
+  readonly configSchema: z.ZodType<Config>;
+  /** Config fields that are secret: encrypted at rest and never returned by the API. */
+  readonly secretFields: readonly string[];
+  readonly capabilities: ProviderCapabilities;
+  /** Default key_map: output id → key name (and whether clients should mask it). */
+  readonly defaultKeyMap: readonly KeyMapEntry[];
+
+  /** Checks the configuration reaches the target and can act (root login works, etc.). */
+  testConnection(config: Config): Promise<void>;
+
+  /**
+   * Decides the upstream identity (e.g. role or user name) before anything is created, so the
+   * lease row can record it first; deterministic given the random source, no side effects.
+   */
+  plan(config: Config, ctx: PlanContext): PlannedCredential;
+
+  /**
+   * Creates the credential named by `planned`. On failure it undoes whatever it created before
+   * throwing (best effort; the caller also revokes by the planned identity).
+   */
+  create(config: Config, planned: PlannedCredential, ctx: CreateContext): Promise<CreatedCredential>;
+
+  /** Removes the credential. Idempotent: already gone counts as success. */
+  revoke(config: Config, revocation: RevocationData): Promise<void>;
+
+  /** Extends an upstream expiry, when the provider supports it (capabilities.renewableUpstream). */
+  renew?(config: Config, revocation: RevocationData, expiresAt: Date): Promise<void>;
+
+  /** Classifies a failure: retryable (network, throttling, lock timeout) or permanent. */
+  classifyError(err: unknown): "retryable" | "permanent";
+
+  /** Releases pools and clients (server shutdown). */
+  close(): Promise<void>;
+}
+
+export interface ProviderCapabilities {
+  /** The upstream credential itself carries an expiry that renew can move (Postgres VALID UNTIL). */
+  renewableUpstream: boolean;
+  /** Revocation must be performed upstream (false for credentials that expire by themselves). */
+  revocationRequired: boolean;
+}
+
+export interface KeyMapEntry {
+  /** Output id, e.g. "username", "password", "access_key_id". */
+  id: string;
+  keyName: string;
+  masked: boolean;
+}
+
+export interface PlanContext {
+  /** Lease id, for tagging upstream objects with their lease. */
+  leaseId: string;
+  /** Short name of the definition or role, used in generated names (e.g. v_<role>_<random>). */
+  roleName: string;
+}
+
+export interface CreateContext extends PlanContext {
+  expiresAt: Date;
+  ttlSeconds: number;
+}
+
+/** What is recorded (encrypted) on the lease before create runs. */
+export interface PlannedCredential {
+  /** The upstream identity (role name, IAM user name): enough to find and remove it. */
+  identity: string;
+  /** Secret material chosen up front (e.g. a generated password), if the provider needs it. */
+  secrets: Record<string, string>;
+}
+
+export interface CreatedCredential {
+  /** Output values by output id (see defaultKeyMap), returned to the client once. */
+  outputs: Record<string, string>;
+  /** Everything revocation needs, stored encrypted with the lease. */
+  revocation: RevocationData;
+}
+
+/** Self-contained: revocation must work after the definition is changed or deleted. */
+export interface RevocationData {
+  identity: string;
+  [k: string]: unknown;
+}
+
+/** Raised by providers with a message already scrubbed of credentials. */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
