@@ -5,12 +5,11 @@ import { createAuditWriter } from "./audit/writer.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createContainer, type Container } from "./container.js";
-import { MasterKey } from "./crypto/envelope.js";
 import { sodiumReady } from "./crypto/sodium.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { App } from "./http/types.js";
 import type { IssuedToken } from "./identity/service.js";
-import { loadMasterKeyBytes, verifyMasterKey } from "./keys/master-key.js";
+import { openMasterKey } from "./keys/master-key.js";
 
 export interface RunningServer {
   app: App;
@@ -42,8 +41,7 @@ export async function prepare(config: Config, log: Logger, opts: StartOptions = 
     const migrations = await db.migrate();
     if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "applied database migrations");
     for (const name of migrations.checksumMismatches) log.warn({ migration: name }, "applied migration differs from its file");
-    const masterKey = new MasterKey(loadMasterKeyBytes(config, log));
-    await verifyMasterKey(db.prisma, masterKey);
+    const masterKey = await openMasterKey(config, db.prisma, log);
     const audit = createAuditWriter({ prisma: db.prisma, log, intervalMs: config.AUDIT_FLUSH_INTERVAL_MS, batchSize: config.AUDIT_BATCH_SIZE });
     const container = createContainer({ config, db, masterKey, clock: opts.clock ?? systemClock, audit });
     const issued = await container.identityService.bootstrap({ token: config.LEASEHOLD_BOOTSTRAP_TOKEN });

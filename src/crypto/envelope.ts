@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { DecryptionError, open, seal, type Bytes } from "./aead.js";
 
 /** An environment's unwrapped keys: the AEAD data key and Phase's keyDigest salt (64 hex chars). */
@@ -12,10 +12,11 @@ const CANARY = "leasehold master key check";
 const envKeyAd = (environmentId: string) => `leasehold/v1/environment-key/${environmentId}`;
 
 export class MasterKeyMismatchError extends Error {
-  constructor() {
+  /** @param source where the key came from, as the operator knows it (the variable or the key file). */
+  constructor(source = "LEASEHOLD_MASTER_KEY") {
     super(
-      "LEASEHOLD_MASTER_KEY does not match the key this database was sealed with. " +
-        "Start with the original key (or rotate with `leasehold rotate-master-key`).",
+      `${source} does not match the master key this database was sealed with. ` +
+        "Start with the original key (to change keys, use `leasehold rotate-master-key`).",
     );
     this.name = "MasterKeyMismatchError";
   }
@@ -43,14 +44,24 @@ export class MasterKey {
     return seal(this.#key, CANARY, CANARY_AD);
   }
 
-  /** Throws MasterKeyMismatchError unless the canary was sealed under this key. */
-  verifyCanary(canary: Uint8Array): void {
+  /** Throws MasterKeyMismatchError (naming `source`) unless the canary was sealed under this key. */
+  verifyCanary(canary: Uint8Array, source?: string): void {
+    if (!this.opensCanary(canary)) throw new MasterKeyMismatchError(source);
+  }
+
+  opensCanary(canary: Uint8Array): boolean {
     try {
       open(this.#key, canary, CANARY_AD);
+      return true;
     } catch (e) {
-      if (e instanceof DecryptionError) throw new MasterKeyMismatchError();
+      if (e instanceof DecryptionError) return false;
       throw e;
     }
+  }
+
+  /** Whether `key` is this master key (constant time). */
+  equals(key: Uint8Array): boolean {
+    return key.length === 32 && timingSafeEqual(this.#key, key);
   }
 
   /** New random keys for an environment, and their wrapped form to store on its row. */

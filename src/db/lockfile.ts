@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { resolve } from "node:path";
 
 export class DataDirLockedError extends Error {
   constructor(path: string, pid: number) {
@@ -10,6 +11,9 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** Locks this process holds, so a second open of the same data dir in one process is refused too. */
+const heldHere = new Set<string>();
+
 function alive(pid: number): boolean {
   if (pid === process.pid) return false; // a previous life of this pid (e.g. pid 1 in a container)
   try {
@@ -20,29 +24,87 @@ function alive(pid: number): boolean {
   }
 }
 
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+function createExclusive(path: string): boolean {
+  try {
+    const fd = openSync(path, "wx", 0o600);
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
+
+/**
+ * Takes over a lock whose owner is dead. Two processes may find the same stale lock at once; a
+ * plain "remove, then create" lets the slower one delete the faster one's fresh lock. So the
+ * takeover itself is guarded by `<lock>.takeover` (O_EXCL): only its holder re-checks the lock and
+ * overwrites it with its own pid in place. A takeover file left by a process that died within those
+ * few lines is itself stale (its pid is dead) and removed on the next attempt. (Remaining window: a
+ * takeover that crashes inside those lines while two other processes start at the same moment.)
+ */
+function takeOverStale(path: string, stalePid: number | undefined): boolean {
+  const guard = `${path}.takeover`;
+  if (!createExclusive(guard)) {
+    const holder = readPid(guard);
+    if (holder !== undefined && alive(holder)) return false; // someone else is taking over right now
+    rmSync(guard, { force: true });
+    return false; // retry from the top
+  }
+  try {
+    // Re-check under the guard: the lock may have been released (then create it normally) or
+    // taken by a live process since we looked.
+    const current = readPid(path);
+    if (current === undefined || current !== stalePid || alive(current)) return false;
+    writeFileSync(path, String(process.pid), { mode: 0o600 });
+    return true;
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
 /**
  * An exclusive pid lock (O_EXCL create). A lock left by a process that died (SIGKILL, power loss)
  * is detected by its pid no longer running and taken over, so a crash never needs a manual clean-up.
  * proper-lockfile was considered; its mtime-based staleness refuses a restart for ~10 s after a crash.
+ * Limit: a pid reused by an unrelated live process keeps the lock held; remove the file by hand then.
  */
-export function acquirePidLock(path: string): () => void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+export function acquirePidLock(lockPath: string): () => void {
+  const path = resolve(lockPath);
+  if (heldHere.has(path)) throw new DataDirLockedError(path, process.pid);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let acquired = createExclusive(path);
+    if (!acquired) {
+      const pid = readPid(path);
+      if (pid !== undefined && alive(pid)) throw new DataDirLockedError(path, pid);
+      acquired = takeOverStale(path, pid);
+    }
+    if (acquired) {
+      heldHere.add(path);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        rmSync(path, { force: true });
+        heldHere.delete(path);
+        // Only remove the file if it is still ours (never a successor's lock).
+        if (readPid(path) === process.pid) rmSync(path, { force: true });
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new DataDirLockedError(path, pid);
-      rmSync(path, { force: true }); // stale: its owner is gone
     }
   }
-  throw new Error(`could not acquire ${path}`);
+  const pid = readPid(path);
+  throw pid !== undefined ? new DataDirLockedError(path, pid) : new Error(`could not acquire ${path}`);
 }
