@@ -10,6 +10,7 @@ export interface EnvironmentKeys {
 const CANARY_AD = "leasehold/v1/master-key-check";
 const CANARY = "leasehold master key check";
 const envKeyAd = (environmentId: string) => `leasehold/v1/environment-key/${environmentId}`;
+const serverKeyAd = (purpose: string) => `leasehold/v1/server-key/${purpose}`;
 
 export class MasterKeyMismatchError extends Error {
   /** @param source where the key came from, as the operator knows it (the variable or the key file). */
@@ -76,6 +77,19 @@ export class MasterKey {
     plain.set(keys.dataKey, 0);
     plain.set(Buffer.from(keys.salt, "utf8"), 32);
     return seal(this.#key, plain, envKeyAd(environmentId));
+  }
+
+  /**
+   * Server-wide data keys (table server_keys, one per purpose) are wrapped here too, so that
+   * `rotate-master-key` re-wraps them along with the environment keys.
+   */
+  wrapServerKey(purpose: string, key: Uint8Array): Bytes {
+    if (key.length !== 32) throw new Error("server key must be 32 bytes");
+    return seal(this.#key, key, serverKeyAd(purpose));
+  }
+
+  unwrapServerKey(purpose: string, wrapped: Uint8Array): Uint8Array {
+    return open(this.#key, wrapped, serverKeyAd(purpose));
   }
 
   unwrap(environmentId: string, wrapped: Uint8Array): EnvironmentKeys {
