@@ -38,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+/** Errors an operator fixes from the message alone (wrong key, data dir in use...): no stack trace. */
+const OPERATOR_ERRORS = new Set(["MasterKeyMismatchError", "MasterKeyFileError", "DataDirLockedError", "MigrationError", "RotationError"]);
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
@@ -46,6 +49,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`leasehold: ${err.message}\n`);
       process.exit(78); // EX_CONFIG
+    }
+    if (err instanceof Error && OPERATOR_ERRORS.has(err.name)) {
+      process.stderr.write(`leasehold: ${err.message}\n`);
+      process.exit(1);
     }
     const log = createLogger("error");
     log.fatal({ err }, "leasehold failed");
