@@ -2,6 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Prisma } from "../db/database.js";
 import type { Role, TokenKind } from "../generated/prisma/enums.js";
 
+/**
+ * Advisory lock keys (pg_advisory_xact_lock) serialising check-then-insert transactions across
+ * processes: two servers starting at once must not both create the first Owner.
+ */
+const BOOTSTRAP_LOCK = 0x4c48_0001;
+const SERVICE_ACCOUNT_NAME_LOCK = 0x4c48_0002;
+
 export interface TokenRecord {
   id: string;
   kind: TokenKind;
@@ -90,8 +97,45 @@ export function createIdentityRepository(prisma: Prisma) {
       return prisma.user.count({ where: { role: "OWNER", deletedAt: null } });
     },
 
+    /**
+     * Creates the first Owner and its token in one transaction, unless an Owner exists (then null).
+     * The transaction-scoped advisory lock makes concurrent bootstraps (two processes starting on
+     * one database) queue here, so the second one sees the first one's Owner. Only `tx` is used
+     * inside: the outer client would wait for a connection the transaction holds.
+     */
+    createFirstOwner(input: { email: string; username: string; tokenName: string; tokenHash: string }) {
+      return prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);
+        if ((await tx.user.count({ where: { role: "OWNER", deletedAt: null } })) > 0) return null;
+        const user = await tx.user.create({
+          data: { id: randomUUID(), email: input.email, username: input.username, fullName: null, role: "OWNER" },
+        });
+        const token = await tx.apiToken.create({
+          data: { id: randomUUID(), kind: "USER", userId: user.id, name: input.tokenName, tokenHash: input.tokenHash, expiresAt: null },
+        });
+        return { user, token };
+      });
+    },
+
     createServiceAccount(name: string) {
       return prisma.serviceAccount.create({ data: { id: randomUUID(), name } });
+    },
+
+    /**
+     * Creates a service account unless a live one has the same name (case-insensitively): null then.
+     * The schema has no unique index on names (deleted accounts keep theirs), so an advisory lock
+     * serialises the check and the insert.
+     */
+    createServiceAccountWithUniqueName(name: string) {
+      return prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SERVICE_ACCOUNT_NAME_LOCK})`);
+        const taken = await tx.serviceAccount.findFirst({
+          where: { name: { equals: name, mode: "insensitive" }, deletedAt: null },
+          select: { id: true },
+        });
+        if (taken) return null;
+        return tx.serviceAccount.create({ data: { id: randomUUID(), name } });
+      });
     },
 
     findServiceAccount(id: string) {
@@ -130,9 +174,11 @@ export function createIdentityRepository(prisma: Prisma) {
       return row !== null;
     },
 
+    /** The account's grants, ordered by app name, then each app's environment order. */
     listAccess(account: { userId: string } | { serviceAccountId: string }) {
       return prisma.environmentAccess.findMany({
         where: account,
+        orderBy: [{ environment: { app: { name: "asc" } } }, { environment: { sortOrder: "asc" } }],
         select: { environment: { select: { id: true, name: true, app: { select: { id: true, name: true } } } } },
       });
     },

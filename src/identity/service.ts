@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AppRepository } from "../apps/repository.js";
+import { isUuid } from "../auth/environment-context.js";
 import type { Clock } from "../clock.js";
 import { generateToken, hashToken } from "../crypto/tokens.js";
 import { isUniqueViolation } from "../db/prisma-errors.js";
@@ -41,9 +42,32 @@ export function createIdentityService(deps: {
 }) {
   const { identity } = deps;
 
+  // Ids arrive from URLs and bodies: anything that is not a UUID cannot exist, and must not reach
+  // a uuid column (Postgres would reject it as a type error, a 500).
+  const findUser = (id: string) => (isUuid(id) ? identity.findUser(id) : Promise.resolve(null));
+  const findServiceAccount = (id: string) => (isUuid(id) ? identity.findServiceAccount(id) : Promise.resolve(null));
+  const findApp = (id: string) => (isUuid(id) ? deps.apps.findApp(id) : Promise.resolve(null));
+
   async function requireAccount(a: Account): Promise<void> {
-    const found = a.kind === "USER" ? await identity.findUser(a.id) : await identity.findServiceAccount(a.id);
+    const found = a.kind === "USER" ? await findUser(a.id) : await findServiceAccount(a.id);
     if (!found) throw new NotFoundError(a.kind === "USER" ? "User not found" : "Service account not found");
+  }
+
+  async function requireApp(appId: string) {
+    const app = await findApp(appId);
+    if (!app) throw new NotFoundError(`App with ID ${appId} not found`);
+    return app;
+  }
+
+  function issued(kind: TokenKind, row: { id: string; name: string; expiresAt: Date | null }, token: string): IssuedToken {
+    return {
+      id: row.id,
+      name: row.name,
+      token,
+      phase_token: phaseClientToken(kind, token),
+      authorization: `Bearer ${kind === "USER" ? "User" : "ServiceAccount"} ${token}`,
+      expires_at: row.expiresAt ? row.expiresAt.toISOString() : null,
+    };
   }
 
   async function issueToken(a: Account, name: string, expiresInSeconds?: number, raw?: string): Promise<IssuedToken> {
@@ -51,14 +75,7 @@ export function createIdentityService(deps: {
     const token = raw ?? generateToken();
     const expiresAt = expiresInSeconds ? new Date(deps.clock.now().getTime() + expiresInSeconds * 1000) : null;
     const row = await identity.createToken({ kind: a.kind, ownerId: a.id, name, tokenHash: hashToken(token), expiresAt });
-    return {
-      id: row.id,
-      name: row.name,
-      token,
-      phase_token: phaseClientToken(a.kind, token),
-      authorization: `Bearer ${a.kind === "USER" ? "User" : "ServiceAccount"} ${token}`,
-      expires_at: expiresAt ? expiresAt.toISOString() : null,
-    };
+    return issued(a.kind, row, token);
   }
 
   return {
@@ -66,7 +83,8 @@ export function createIdentityService(deps: {
 
     async revokeToken(a: Account, tokenId: string): Promise<void> {
       await requireAccount(a);
-      if (!(await identity.revokeToken(a.kind, a.id, tokenId, deps.clock.now()))) throw new NotFoundError("Token not found");
+      const revoked = isUuid(tokenId) && (await identity.revokeToken(a.kind, a.id, tokenId, deps.clock.now()));
+      if (!revoked) throw new NotFoundError("Token not found");
     },
 
     async listTokens(a: Account) {
@@ -88,18 +106,24 @@ export function createIdentityService(deps: {
       }
     },
 
-    createServiceAccount: (name: string) => identity.createServiceAccount(name),
+    /** Service account names are unique among live accounts, case-insensitively. */
+    async createServiceAccount(name: string) {
+      const sa = await identity.createServiceAccountWithUniqueName(name);
+      if (!sa) throw new ConflictError(`A service account named '${name}' already exists.`);
+      return sa;
+    },
+
     listUsers: () => identity.listUsers(),
     listServiceAccounts: () => identity.listServiceAccounts(),
 
     async getUser(id: string) {
-      const u = await identity.findUser(id);
+      const u = await findUser(id);
       if (!u) throw new NotFoundError("User not found");
       return u;
     },
 
     async getServiceAccount(id: string) {
-      const sa = await identity.findServiceAccount(id);
+      const sa = await findServiceAccount(id);
       if (!sa) throw new NotFoundError("Service account not found");
       return sa;
     },
@@ -107,8 +131,7 @@ export function createIdentityService(deps: {
     /** Grants access to the named environments of an app (names match case-insensitively). */
     async grantAccess(a: Account, appId: string, environmentNames: string[]) {
       await requireAccount(a);
-      const app = await deps.apps.findApp(appId);
-      if (!app) throw new NotFoundError(`App with ID ${appId} not found`);
+      await requireApp(appId);
       const envs = await deps.apps.findEnvironmentsByNames(appId, environmentNames);
       const missing = environmentNames.filter((n) => !envs.some((e) => e.nameLower === n.toLowerCase()));
       if (missing.length > 0) throw new NotFoundError(`Environment '${missing[0]}' not found in App ${appId}`);
@@ -116,8 +139,10 @@ export function createIdentityService(deps: {
       return identity.listAccess(accountWhere(a));
     },
 
+    /** Revokes the named environments' grants; names the app lacks, or not granted, change nothing. */
     async revokeAccess(a: Account, appId: string, environmentNames: string[]) {
       await requireAccount(a);
+      await requireApp(appId);
       const envs = await deps.apps.findEnvironmentsByNames(appId, environmentNames);
       await identity.revokeAccess(accountWhere(a), envs.map((e) => e.id));
       return identity.listAccess(accountWhere(a));
@@ -133,12 +158,17 @@ export function createIdentityService(deps: {
      * creates nothing) when an Owner exists: a second bootstrap is refused.
      */
     async bootstrap(opts: { token?: string | undefined; email?: string }): Promise<IssuedToken | null> {
-      if ((await identity.countOwners()) > 0) return null;
       if (opts.token !== undefined && !/^[0-9a-f]{64}$/.test(opts.token)) {
         throw new BadRequestError("The bootstrap token must be 64 lowercase hex characters.");
       }
-      const owner = await identity.createUser({ email: opts.email ?? "owner@leasehold.local", username: "owner", fullName: null, role: "OWNER" });
-      return issueToken({ kind: "USER", id: owner.id }, "bootstrap", undefined, opts.token);
+      const token = opts.token ?? generateToken();
+      const created = await identity.createFirstOwner({
+        email: opts.email ?? "owner@leasehold.local",
+        username: "owner",
+        tokenName: "bootstrap",
+        tokenHash: hashToken(token),
+      });
+      return created ? issued("USER", created.token, token) : null;
     },
   };
 }

@@ -1,5 +1,22 @@
-import type { App } from "../http/types.js";
+import { requireAdmin } from "../auth/hooks.js";
 import type { Container } from "../container.js";
+import type { App } from "../http/types.js";
+import { createIdentityManagement } from "../identity/management.js";
+import { registerAppRoutes } from "./apps.js";
+import { registerServiceAccountRoutes } from "./service-accounts.js";
+import { registerUserRoutes } from "./users.js";
 
-// PLACEHOLDER: the management routes are being written (issue #2).
-export async function registerManagementRoutes(_app: App, _c: Container): Promise<void> {}
+/**
+ * Leasehold's own management API: /v1/apps/, /v1/service-accounts/, /v1/users/. Every route in
+ * this scope needs an Owner or Admin user token (401 without credentials, 403 for Developers and
+ * service accounts), checked before the body is parsed or validated.
+ */
+export async function registerManagementRoutes(app: App, c: Container): Promise<void> {
+  await app.register(async (scope: App) => {
+    scope.addHook("onRequest", requireAdmin(c.authenticator));
+    const identity = createIdentityManagement(c.identityService);
+    registerAppRoutes(scope, c.appService);
+    registerServiceAccountRoutes(scope, c.identityService, identity);
+    registerUserRoutes(scope, c.identityService, identity);
+  });
+}
