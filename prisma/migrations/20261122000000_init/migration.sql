@@ -262,10 +262,10 @@ ALTER TABLE "environment_access" ADD CONSTRAINT "environment_access_user_id_fkey
 ALTER TABLE "environment_access" ADD CONSTRAINT "environment_access_service_account_id_fkey" FOREIGN KEY ("service_account_id") REFERENCES "service_accounts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- Hand-written: one live secret per (environment, path, key); soft-deleted rows may repeat.
+-- Hand-written: one live secret per (environment, path, key), while soft-deleted rows may repeat.
 CREATE UNIQUE INDEX "secrets_live_key_unique" ON "secrets"("environment_id", "path", "key_digest") WHERE "deleted_at" IS NULL;
 
--- Hand-written: a token belongs to exactly one account of its kind; a grant names exactly one account.
+-- Hand-written: a token belongs to exactly one account of its kind, and a grant names exactly one account.
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_owner_check" CHECK (
   ("kind" = 'USER' AND "user_id" IS NOT NULL AND "service_account_id" IS NULL) OR
   ("kind" = 'SERVICE_ACCOUNT' AND "service_account_id" IS NOT NULL AND "user_id" IS NULL));
