@@ -1,5 +1,15 @@
-import type { App } from "../http/types.js";
 import type { Container } from "../container.js";
+import type { App } from "../http/types.js";
+import { acceptRawBodies } from "./body.js";
+import { registerSecretsRoutes } from "./secrets-routes.js";
 
-// PLACEHOLDER: Phase's /v1/secrets/ routes are being written (issue #2).
-export async function registerPhaseRoutes(_app: App, _c: Container): Promise<void> {}
+/**
+ * Phase's public REST API. Registered in its own encapsulated scope: its bodies are read raw and
+ * parsed by the handlers with Phase's messages, without touching the JSON parser of our own routes.
+ */
+export async function registerPhaseRoutes(app: App, c: Container): Promise<void> {
+  await app.register(async (scope: App) => {
+    acceptRawBodies(scope);
+    registerSecretsRoutes(scope, c);
+  });
+}

@@ -1,11 +1,115 @@
+import { isUuid } from "../auth/environment-context.js";
+import type { Bytes } from "../crypto/aead.js";
 import type { Prisma } from "../db/database.js";
+import { Prisma as P } from "../generated/prisma/client.js";
+import type { SecretType } from "./types.js";
+import { secretWrites, type Db } from "./repository-writes.js";
 
-// PLACEHOLDER: the secrets repository is being written (issue #2); only the lookup the auth layer needs.
+/** A live secret with its tag names and (when asked for a user) that user's override, still sealed. */
+export interface SecretRow {
+  id: string;
+  folderId: string | null;
+  path: string;
+  keyDigest: string;
+  keyCipher: Bytes;
+  valueCipher: Bytes;
+  commentCipher: Bytes;
+  type: SecretType;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  tags: string[];
+  overrideId: string | null;
+  overrideCipher: Bytes | null;
+  overrideActive: boolean | null;
+  overrideCreatedAt: Date | null;
+  overrideUpdatedAt: Date | null;
+}
+
+export interface RowFilter {
+  path?: string | undefined;
+  keyDigest?: string | undefined;
+  /** ANY of these tag names. */
+  tagNames?: string[] | undefined;
+  ids?: string[] | undefined;
+}
+
+/**
+ * One statement for secrets + tags + the caller's override: the hot path of GET, so it is raw SQL
+ * (the ORM's nested includes cost several round trips). `userId` null means no override.
+ */
+function selectRows(db: Db, environmentId: string, userId: string | null, f: RowFilter, lock: boolean) {
+  const conditions: P.Sql[] = [];
+  if (f.path !== undefined) conditions.push(P.sql`AND s.path = ${f.path}`);
+  if (f.keyDigest !== undefined) conditions.push(P.sql`AND s.key_digest = ${f.keyDigest}`);
+  if (f.ids !== undefined) conditions.push(P.sql`AND s.id IN (${P.join(f.ids.map((id) => P.sql`${id}::uuid`))})`);
+  if (f.tagNames !== undefined) {
+    conditions.push(P.sql`AND EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id
+      WHERE st.secret_id = s.id AND t.name IN (${P.join(f.tagNames)}))`);
+  }
+  return db.$queryRaw<SecretRow[]>`
+    SELECT s.id, s.folder_id AS "folderId", s.path, s.key_digest AS "keyDigest",
+           s.key_cipher AS "keyCipher", s.value_cipher AS "valueCipher", s.comment_cipher AS "commentCipher",
+           s.type::text AS type, s.version, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
+           ARRAY(SELECT t.name FROM secret_tags st JOIN tags t ON t.id = st.tag_id
+                 WHERE st.secret_id = s.id ORDER BY t.name COLLATE "C") AS tags,
+           o.id AS "overrideId", o.value_cipher AS "overrideCipher", o.is_active AS "overrideActive",
+           o.created_at AS "overrideCreatedAt", o.updated_at AS "overrideUpdatedAt"
+      FROM secrets s
+      LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = ${userId}::uuid
+     WHERE s.environment_id = ${environmentId}::uuid AND s.deleted_at IS NULL
+           ${conditions.length > 0 ? P.join(conditions, " ") : P.empty}
+     ${lock ? P.sql`FOR UPDATE OF s` : P.empty}`;
+}
+
+/** Reads usable inside or outside a transaction. */
+function secretReads(db: Db) {
+  return {
+    listLive(environmentId: string, userId: string | null, filter: RowFilter): Promise<SecretRow[]> {
+      if (filter.ids?.length === 0 || filter.tagNames?.length === 0) return Promise.resolve([]);
+      return selectRows(db, environmentId, userId, filter, false);
+    },
+
+    /** The sealed value of a live secret, for reference resolution. */
+    async findLiveValue(environmentId: string, path: string, keyDigest: string) {
+      const rows = await db.$queryRaw<{ id: string; valueCipher: Uint8Array }[]>`
+        SELECT id, value_cipher AS "valueCipher" FROM secrets
+         WHERE environment_id = ${environmentId}::uuid AND path = ${path} AND key_digest = ${keyDigest}
+           AND deleted_at IS NULL
+         LIMIT 1`;
+      return rows[0] ?? null;
+    },
+  };
+}
+
+/** Reads that lock: only inside a transaction. */
+function lockingReads(db: Db) {
+  return {
+    /** Live secrets of the environment among `ids`, locked for update. Non-UUIDs never match. */
+    lockLive(environmentId: string, ids: string[], userId: string | null): Promise<SecretRow[]> {
+      const valid = [...new Set(ids.filter(isUuid))];
+      if (valid.length === 0) return Promise.resolve([]);
+      return selectRows(db, environmentId, userId, { ids: valid }, true);
+    },
+  };
+}
+
+export type SecretTx = ReturnType<typeof secretReads> & ReturnType<typeof lockingReads> & ReturnType<typeof secretWrites>;
+
+/** Secrets, folders, tags and personal overrides. Writes only happen inside `transaction`. */
 export function createSecretRepository(prisma: Prisma) {
   return {
+    ...secretReads(prisma),
+
     async findEnvironmentIdOfSecret(id: string): Promise<string | null> {
+      if (!isUuid(id)) return null;
       const row = await prisma.secret.findUnique({ where: { id }, select: { environmentId: true } });
       return row?.environmentId ?? null;
+    },
+
+    /** Runs `fn` in one interactive transaction; `fn` gets a repository bound to it, never the outer client. */
+    transaction<T>(fn: (tx: SecretTx) => Promise<T>): Promise<T> {
+      return prisma.$transaction((tx) => fn({ ...secretReads(tx), ...lockingReads(tx), ...secretWrites(tx) }));
     },
   };
 }

@@ -1,0 +1,76 @@
+import type { FastifyRequest } from "fastify";
+import type { EnvironmentRecord } from "../apps/repository.js";
+import { ENV_CONTEXT_REQUIRED } from "../auth/environment-context.js";
+import { phaseAuthenticate, principalOf } from "../auth/hooks.js";
+import type { Container } from "../container.js";
+import { ForbiddenError } from "../errors.js";
+import { requestMeta } from "../http/request-meta.js";
+import type { App } from "../http/types.js";
+import type { Caller } from "../secrets/types.js";
+import { jsonObjectBody } from "./body.js";
+import { parseCreateBody, parseDeleteBody, parseListQuery, parseUpdateBody } from "./secrets-input.js";
+import { toPhaseSecret } from "./secrets-wire.js";
+
+/** Phase mounts its public API at the root and under /public, each also behind /service. */
+export const PHASE_PREFIXES = ["", "/public", "/service", "/service/public"] as const;
+
+/** Methods Phase's secrets view has no action for: 403 after authentication, as Phase does. */
+const UNSUPPORTED = ["PATCH", "HEAD", "OPTIONS"] as const;
+
+/** The environment the authentication hook resolved, or Phase's 403 when the query named none. */
+function environmentOf(req: FastifyRequest): EnvironmentRecord {
+  const ctx = req.envContext;
+  if (ctx?.mode !== "environment") throw new ForbiddenError(ENV_CONTEXT_REQUIRED);
+  return ctx.environment;
+}
+
+/**
+ * GET/POST/PUT/DELETE /v1/secrets/ (trailing slash required). The onRequest hook authenticates
+ * with Phase's header rules and resolves + access-checks the environment; handlers validate, call
+ * one service method and shape Phase's wire format.
+ */
+export function registerSecretsRoutes(scope: App, c: Container): void {
+  const onRequest = phaseAuthenticate(c.authenticator, c.contexts);
+  const caller = (req: FastifyRequest): Caller => ({ principal: principalOf(req), meta: requestMeta(req, c.config.TRUST_PROXY) });
+  const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
+
+  for (const prefix of PHASE_PREFIXES) {
+    const url = `${prefix}/v1/secrets/`;
+
+    scope.get(url, { onRequest, exposeHeadRoute: false }, async (req) => {
+      const env = environmentOf(req);
+      // `dynamic`, `lease` and `lease_ttl` are validated; dynamic secrets arrive with issue #3.
+      const q = parseListQuery(query(req));
+      const secrets = await c.secretService.list(caller(req), env, q);
+      return secrets.map(toPhaseSecret);
+    });
+
+    scope.post(url, { onRequest }, async (req) => {
+      const env = environmentOf(req);
+      const inputs = parseCreateBody(await jsonObjectBody(req));
+      return (await c.secretService.create(caller(req), env, inputs)).map(toPhaseSecret);
+    });
+
+    scope.put(url, { onRequest }, async (req) => {
+      const env = environmentOf(req);
+      const inputs = parseUpdateBody(await jsonObjectBody(req));
+      return (await c.secretService.update(caller(req), env, inputs)).map(toPhaseSecret);
+    });
+
+    scope.delete(url, { onRequest }, async (req) => {
+      const env = environmentOf(req);
+      const ids = parseDeleteBody(await jsonObjectBody(req));
+      const count = await c.secretService.remove(caller(req), env, ids);
+      return { message: `Deleted ${count} secret${count === 1 ? "" : "s"}` };
+    });
+
+    scope.route({
+      method: [...UNSUPPORTED],
+      url,
+      onRequest,
+      handler: async (req) => {
+        throw new ForbiddenError(`Unsupported HTTP method: ${req.method}`);
+      },
+    });
+  }
+}
