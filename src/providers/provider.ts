@@ -32,8 +32,11 @@ export interface Provider<Config = unknown> {
    */
   create(config: Config, planned: PlannedCredential, ctx: CreateContext): Promise<CreatedCredential>;
 
-  /** Removes the credential. Idempotent: already gone counts as success. */
-  revoke(config: Config, revocation: RevocationData): Promise<void>;
+  /**
+   * Removes the credential. Idempotent: already gone counts as success. Pass `ctx` from the lease
+   * row whenever it is known (see RevokeContext); providers that need it say so.
+   */
+  revoke(config: Config, revocation: RevocationData, ctx?: RevokeContext): Promise<void>;
 
   /** Extends an upstream expiry, when the provider supports it (capabilities.renewableUpstream). */
   renew?(config: Config, revocation: RevocationData, expiresAt: Date): Promise<void>;
@@ -71,6 +74,19 @@ export interface CreateContext extends PlanContext {
   ttlSeconds: number;
 }
 
+export interface RevokeContext {
+  /**
+   * The lease id. Providers that tag upstream objects with it (AWS IAM) refuse to delete an
+   * object tagged for another lease, so revoking by a planned identity can never hit a stranger.
+   */
+  leaseId?: string;
+  /**
+   * When the lease was created. Eventually consistent upstreams (AWS IAM) use it to tell "gone"
+   * from "not visible yet": a not-found shortly after issue is a retryable error, not a success.
+   */
+  issuedAt?: Date;
+}
+
 /** What is recorded (encrypted) on the lease before create runs. */
 export interface PlannedCredential {
   /** The upstream identity (role name, IAM user name): enough to find and remove it. */
@@ -86,7 +102,10 @@ export interface CreatedCredential {
   revocation: RevocationData;
 }
 
-/** Self-contained: revocation must work after the definition is changed or deleted. */
+/**
+ * Self-contained: revocation must work after the definition is changed or deleted. When create
+ * never returned (crash, failure), revoke with `{ identity: planned.identity }`.
+ */
 export interface RevocationData {
   identity: string;
   [k: string]: unknown;

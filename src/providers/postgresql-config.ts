@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { renderTemplate, templateIssues } from "./templates.js";
+
+/** Variables each kind of statement may use (see the dynamic-secrets guide). */
+export const CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
+export const REVOCATION_VARS = ["name"] as const;
+export const RENEW_VARS = ["name", "expiration"] as const;
+export const CONNECTION_VARS = ["username", "password"] as const;
+
+/** A script, or a list of scripts; each runs whole (simple query protocol), so `DO $$…$$` works. */
+const statements = z
+  .union([z.string(), z.array(z.string())])
+  .transform((s) => (Array.isArray(s) ? s : [s]))
+  .pipe(z.array(z.string().trim().min(1, "statements must not be empty")).min(1, "at least one statement is required"));
+
+function checkTemplates(allowed: readonly string[]) {
+  return (list: string[], ctx: z.RefinementCtx) => {
+    const issue = templateIssues(list, allowed);
+    if (issue) ctx.addIssue({ code: "custom", message: issue });
+  };
+}
+
+export const postgresConfigSchema = z.object({
+  /** e.g. postgresql://{{username}}:{{password}}@db:5432/app?sslmode=require */
+  connection_url: z
+    .string()
+    .min(1)
+    .superRefine((url, ctx) => {
+      const issue = templateIssues([url], CONNECTION_VARS);
+      if (issue) return void ctx.addIssue({ code: "custom", message: issue });
+      if (!/^postgres(ql)?:\/\//.test(url)) {
+        return void ctx.addIssue({ code: "custom", message: "must start with postgresql:// or postgres://" });
+      }
+      try {
+        new URL(renderTemplate(url, { username: "u", password: "p" }));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+      }
+    }),
+  /** Root (admin) role the provider connects as; needs CREATEROLE (or superuser). */
+  username: z.string().min(1).max(63),
+  password: z.string().min(1),
+  creation_statements: statements.superRefine(checkTemplates(CREATION_VARS)).superRefine((list, ctx) => {
+    if (!list.some((s) => /\{\{\s*name\s*\}\}/.test(s))) {
+      ctx.addIssue({ code: "custom", message: "must use {{name}} (the role to create)" });
+    }
+  }),
+  revocation_statements: statements.superRefine(checkTemplates(REVOCATION_VARS)).optional(),
+  renew_statements: statements.superRefine(checkTemplates(RENEW_VARS)).optional(),
+  /** First part of generated role names: <prefix>_<role>_<random>. */
+  username_prefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,15}$/, "must be 1-16 lower-case letters or digits, starting with a letter")
+    .default("v"),
+});
+
+export type PostgresConfig = z.output<typeof postgresConfigSchema>;

@@ -1,0 +1,267 @@
+import { createHash } from "node:crypto";
+import pg from "pg";
+import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
+import { classifyPostgresError } from "./postgresql-errors.js";
+import {
+  ProviderError,
+  type CreateContext,
+  type CreatedCredential,
+  type PlanContext,
+  type PlannedCredential,
+  type Provider,
+  type RevocationData,
+} from "./provider.js";
+import { LOWER_ALNUM, randomString, URL_SAFE, type RandomSource } from "./random.js";
+import { toProviderError } from "./scrub.js";
+import { renderTemplate } from "./templates.js";
+
+export type { PostgresConfig } from "./postgresql-config.js";
+
+export interface PostgresProviderOptions {
+  random?: RandomSource;
+  /** Added to the lease expiry for VALID UNTIL, so the role outlives the lease a little (Vault: 5 s). */
+  expiryBufferSeconds?: number;
+  /** Connections per root configuration. */
+  poolMax?: number;
+}
+
+export interface PostgresProvider extends Provider<PostgresConfig> {
+  /** The pool used for a configuration (one per distinct root connection). */
+  poolFor(config: PostgresConfig): pg.Pool;
+}
+
+const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
+const PASSWORD_RE = /^[A-Za-z0-9_-]{16,128}$/;
+const DEFAULT_RENEW = [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`];
+
+/** Postgres timestamptz literal in UTC, rounded up to the second: 2026-11-22 10:00:05+00. */
+export function pgTimestamp(d: Date): string {
+  const t = new Date(Math.ceil(d.getTime() / 1000) * 1000);
+  return `${t.toISOString().slice(0, 19).replace("T", " ")}+00`;
+}
+
+/** Lower-case [a-z0-9_] version of a definition name for use inside role names. */
+function roleSlug(roleName: string): string {
+  const s = roleName.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 24);
+  return s.replace(/_+$/, "") || "role";
+}
+
+function checkName(identity: string): string {
+  if (!NAME_RE.test(identity)) throw new ProviderError("Invalid PostgreSQL role name.", false, "invalid_identity");
+  return identity;
+}
+
+/**
+ * Dynamic PostgreSQL roles. Creation runs in one transaction and always leaves the role with
+ * VALID UNTIL = expiry + buffer, so it stops accepting password logins even if revocation never
+ * happens. Default revocation terminates the role's sessions, revokes, reassigns and drops what it
+ * owns and drops the role. Note that REASSIGN OWNED / DROP OWNED only act on the database in
+ * connection_url: objects the role owns in other databases make DROP ROLE fail (permanent error).
+ */
+export function createPostgresProvider(opts: PostgresProviderOptions = {}): PostgresProvider {
+  const bufferMs = (opts.expiryBufferSeconds ?? 5) * 1000;
+  const pools = new Map<string, pg.Pool>();
+
+  function rootUrl(config: PostgresConfig): string {
+    return renderTemplate(config.connection_url, {
+      username: encodeURIComponent(config.username),
+      password: encodeURIComponent(config.password),
+    });
+  }
+
+  function poolFor(config: PostgresConfig): pg.Pool {
+    const url = rootUrl(config);
+    const key = createHash("sha256").update(url).digest("hex");
+    let pool = pools.get(key);
+    if (!pool) {
+      pool = new pg.Pool({
+        connectionString: url,
+        max: opts.poolMax ?? 3,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: 10_000,
+        statement_timeout: 30_000,
+        lock_timeout: 10_000,
+        application_name: "leasehold-provider",
+      });
+      // An idle client dying (server restart) must not crash the process; the next call reconnects.
+      pool.on("error", () => undefined);
+      pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Runs `fn` on a pooled root connection; every failure leaves as a scrubbed ProviderError. */
+  async function withRoot<T>(
+    config: PostgresConfig,
+    what: string,
+    secrets: string[],
+    fn: (c: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await poolFor(config).connect();
+      const result = await fn(client);
+      client.release();
+      return result;
+    } catch (err) {
+      client?.release(true); // never hand a connection in an unknown state back to the pool
+      const e = err as { code?: unknown };
+      throw toProviderError(err, {
+        prefix: `PostgreSQL ${what} failed`,
+        secrets: [...secrets, config.password],
+        retryable: classifyPostgresError(err) === "retryable",
+        ...(typeof e?.code === "string" ? { code: e.code } : {}),
+      });
+    }
+  }
+
+  async function inTransaction(c: pg.PoolClient, fn: () => Promise<void>): Promise<void> {
+    await c.query("BEGIN");
+    try {
+      await fn();
+      await c.query("COMMIT");
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function roleExists(c: pg.PoolClient, name: string): Promise<boolean> {
+    const { rowCount } = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async function runScripts(c: pg.PoolClient, scripts: readonly string[], vars: Record<string, string>) {
+    // No parameters → simple query protocol: a script may hold several statements and DO blocks.
+    for (const script of scripts) await c.query(renderTemplate(script, vars));
+  }
+
+  async function defaultRevoke(c: pg.PoolClient, name: string): Promise<void> {
+    const ident = c.escapeIdentifier(name);
+    try {
+      await c.query(`ALTER ROLE ${ident} NOLOGIN`); // no new sessions from here on
+    } catch (err) {
+      if ((err as { code?: string }).code === "42704") return; // dropped meanwhile
+      throw err;
+    }
+    await c.query(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+      [name],
+    );
+    await inTransaction(c, async () => {
+      await c.query("SELECT set_config('leasehold.revoke_role', $1, true)", [name]);
+      await c.query(REVOKE_ALL_SCRIPT);
+      await c.query(`REASSIGN OWNED BY ${ident} TO CURRENT_USER`);
+      await c.query(`DROP OWNED BY ${ident}`);
+      await c.query(`DROP ROLE IF EXISTS ${ident}`);
+    });
+  }
+
+  return {
+    id: "postgresql",
+    configSchema: postgresConfigSchema,
+    secretFields: ["password"],
+    capabilities: { renewableUpstream: true, revocationRequired: true },
+    defaultKeyMap: [
+      { id: "username", keyName: "DB_USERNAME", masked: false },
+      { id: "password", keyName: "DB_PASSWORD", masked: true },
+      { id: "connection_url", keyName: "DATABASE_URL", masked: true },
+    ],
+    poolFor,
+
+    async testConnection(config) {
+      await withRoot(config, "connection test", [], async (c) => {
+        const { rows } = await c.query<{ ok: boolean }>(
+          "SELECT rolsuper OR rolcreaterole AS ok FROM pg_roles WHERE rolname = current_user",
+        );
+        if (!rows[0]?.ok) {
+          throw new ProviderError("The root role needs CREATEROLE (or superuser) to manage roles.", false, "42501");
+        }
+      });
+    },
+
+    plan(config, ctx: PlanContext): PlannedCredential {
+      const name = `${config.username_prefix}_${roleSlug(ctx.roleName)}_${randomString(16, LOWER_ALNUM, opts.random)}`;
+      return { identity: checkName(name), secrets: { password: randomString(32, URL_SAFE, opts.random) } };
+    },
+
+    async create(config, planned, ctx: CreateContext): Promise<CreatedCredential> {
+      const name = checkName(planned.identity);
+      const password = planned.secrets.password ?? "";
+      if (!PASSWORD_RE.test(password)) throw new ProviderError("Invalid planned password.", false, "invalid_password");
+      const validUntil = pgTimestamp(new Date(ctx.expiresAt.getTime() + bufferMs));
+      const vars = { name, password, expiration: validUntil, ttl_seconds: String(ctx.ttlSeconds) };
+      await withRoot(config, "role creation", [password], (c) =>
+        inTransaction(c, async () => {
+          await runScripts(c, config.creation_statements, vars);
+          const { rows } = await c.query<{ needs: boolean }>(
+            "SELECT rolvaliduntil IS NULL OR rolvaliduntil > $2::timestamptz AS needs FROM pg_roles WHERE rolname = $1",
+            [name, validUntil],
+          );
+          if (!rows[0]) throw new ProviderError(`creation_statements did not create role ${name}.`, false, "no_role");
+          if (rows[0].needs) await c.query(`ALTER ROLE ${c.escapeIdentifier(name)} VALID UNTIL '${validUntil}'`);
+        }),
+      );
+      const connectionUrl = renderTemplate(config.connection_url, { username: name, password });
+      return {
+        outputs: { username: name, password, connection_url: connectionUrl },
+        revocation: {
+          identity: name,
+          ...(config.revocation_statements ? { revocation_statements: config.revocation_statements } : {}),
+        },
+      };
+    },
+
+    async revoke(config, revocation: RevocationData) {
+      const name = checkName(revocation.identity);
+      // The definition's current statements win (an operator may fix them); else the snapshot.
+      const snapshot = revocation.revocation_statements;
+      const custom = config.revocation_statements ?? (Array.isArray(snapshot) ? (snapshot as string[]) : undefined);
+      await withRoot(config, "role revocation", [], async (c) => {
+        if (!(await roleExists(c, name))) return;
+        if (custom) await inTransaction(c, () => runScripts(c, custom, { name }));
+        else await defaultRevoke(c, name);
+      });
+    },
+
+    async renew(config, revocation: RevocationData, expiresAt: Date) {
+      const name = checkName(revocation.identity);
+      const vars = { name, expiration: pgTimestamp(new Date(expiresAt.getTime() + bufferMs)) };
+      await withRoot(config, "role renewal", [], async (c) => {
+        if (!(await roleExists(c, name))) throw new ProviderError(`Role ${name} no longer exists.`, false, "not_found");
+        await inTransaction(c, () => runScripts(c, config.renew_statements ?? DEFAULT_RENEW, vars));
+      });
+    },
+
+    classifyError: classifyPostgresError,
+
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.end().catch(() => undefined)));
+    },
+  };
+}
+
+/**
+ * Revokes whatever the role (name in leasehold.revoke_role) was granted in this database. A root
+ * that is not superuser may lack privileges on some objects; those REVOKEs are skipped (what
+ * remains is revoked by DROP OWNED anyway).
+ */
+const REVOKE_ALL_SCRIPT = `DO $leasehold$
+DECLARE r text := current_setting('leasehold.revoke_role'); s text; k text;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP
+    FOREACH k IN ARRAY ARRAY['ALL TABLES IN SCHEMA', 'ALL SEQUENCES IN SCHEMA', 'ALL ROUTINES IN SCHEMA', 'SCHEMA'] LOOP
+      BEGIN
+        EXECUTE format('REVOKE ALL ON %s %I FROM %I', k, s, r);
+      EXCEPTION WHEN insufficient_privilege THEN NULL;
+      END;
+    END LOOP;
+  END LOOP;
+  BEGIN
+    EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), r);
+  EXCEPTION WHEN insufficient_privilege THEN NULL;
+  END;
+END
+$leasehold$`;

@@ -1,0 +1,303 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresProvider, pgTimestamp, type PostgresConfig } from "../../src/providers/postgresql.js";
+import { ProviderError, type CreateContext } from "../../src/providers/provider.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { connectAs, passwordCheckingHost, scramVerifies } from "./pg-helpers.js";
+
+const ROOT_PASSWORD = "root-Pw-that-must-never-leak";
+const EXPIRES = new Date("2030-01-01T10:00:00.250Z");
+
+describe("PostgreSQL provider (real PostgreSQL)", () => {
+  let db: TestDatabase;
+  const provider = createPostgresProvider();
+  const created = new Set<string>();
+
+  function config(extra: Record<string, unknown> = {}): PostgresConfig {
+    return provider.configSchema.parse({
+      connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:5432/${db.name}`,
+      username: "postgres",
+      password: ROOT_PASSWORD,
+      creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      ...extra,
+    });
+  }
+  const ctx = (expiresAt = EXPIRES): CreateContext => ({ leaseId: "lease-1", roleName: "Reader", expiresAt, ttlSeconds: 3600 });
+
+  async function issue(cfg: PostgresConfig) {
+    const planned = provider.plan(cfg, ctx());
+    created.add(planned.identity);
+    const cred = await provider.create(cfg, planned, ctx());
+    return { planned, cred, name: planned.identity, password: planned.secrets.password as string };
+  }
+  const role = async (name: string) =>
+    (
+      await db.query<{ rolcanlogin: boolean; rolvaliduntil: Date | null; rolpassword: string | null }>(
+        "SELECT rolcanlogin, rolvaliduntil, rolpassword FROM pg_authid WHERE rolname = $1",
+        [name],
+      )
+    )[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.query("CREATE TABLE reports (id int primary key, body text); INSERT INTO reports VALUES (1, 'q3')");
+  });
+  afterAll(async () => {
+    await provider.close();
+    for (const name of created) {
+      await db.query(`DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${name}') THEN
+        EXECUTE 'DROP OWNED BY "${name}"'; EXECUTE 'DROP ROLE "${name}"'; END IF; END $$`);
+    }
+    await db?.drop();
+  });
+
+  it("plans v_<role>_<random16> names and URL-safe passwords, with no side effect", async () => {
+    const p = provider.plan(config(), { leaseId: "l", roleName: "Billing Read-Only!" });
+    expect(p.identity).toMatch(/^v_billing_read_only_[a-z0-9]{16}$/);
+    expect(p.secrets.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(await role(p.identity)).toBeUndefined();
+  });
+
+  it("creates a LOGIN role whose VALID UNTIL is expiry + 5 s and whose SCRAM verifier matches the password", async () => {
+    const { cred, name, password } = await issue(config());
+    expect(cred.outputs).toEqual({
+      username: name,
+      password,
+      connection_url: `postgresql://${name}:${password}@127.0.0.1:5432/${db.name}`,
+    });
+    expect(cred.revocation).toEqual({ identity: name });
+    const r = await role(name);
+    expect(r?.rolcanlogin).toBe(true);
+    // 10:00:00.250 rounds up to :01, plus the 5 s buffer.
+    expect(r?.rolvaliduntil?.toISOString()).toBe("2030-01-01T10:00:06.000Z");
+    expect(scramVerifies(r?.rolpassword ?? "", password)).toBe(true);
+    expect(scramVerifies(r?.rolpassword ?? "", `${password}x`)).toBe(false);
+  });
+
+  it("the new role can log in (its own session, not SET ROLE) and run SELECT 1", async () => {
+    const { name, password } = await issue(config());
+    const c = await connectAs(name, password, db.name);
+    try {
+      const { rows } = await c.query("SELECT 1 AS one, current_user AS who, session_user AS sess");
+      expect(rows[0]).toEqual({ one: 1, who: name, sess: name });
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("password logins are checked where pg_hba asks for it (skipped when every path is trust)", async (t) => {
+    const host = await passwordCheckingHost((sql) => db.query(sql));
+    if (!host) return t.skip(); // this machine: local + 127.0.0.1 trust, nothing else listed
+    const { name, password } = await issue(config());
+    await expect(connectAs(name, "wrong-password-0000", db.name, host)).rejects.toThrow(/password authentication failed/);
+    const c = await connectAs(name, password, db.name, host);
+    await c.end();
+  });
+
+  it("runs a multi-statement script with a DO $$ block, grants on a table, and adds VALID UNTIL itself", async () => {
+    const script = `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}';
+      DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'reports') THEN RAISE EXCEPTION 'no reports'; END IF;
+        EXECUTE format('GRANT SELECT ON public.reports TO %I', '{{name}}');
+      END $$;
+      COMMENT ON ROLE "{{name}}" IS 'ttl={{ttl_seconds}}';`;
+    const { name, password } = await issue(config({ creation_statements: script }));
+    expect((await role(name))?.rolvaliduntil?.toISOString()).toBe("2030-01-01T10:00:06.000Z");
+    const [comment] = await db.query("SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = $1", [name]);
+    expect(comment).toEqual({ c: "ttl=3600" });
+    const c = await connectAs(name, password, db.name);
+    try {
+      expect((await c.query("SELECT body FROM reports")).rows).toEqual([{ body: "q3" }]);
+      await expect(c.query("INSERT INTO reports VALUES (2, 'x')")).rejects.toMatchObject({ code: "42501" });
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("a failing second statement rolls everything back and is a permanent error", async () => {
+    const cfg = config({
+      creation_statements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'`, `GRANT SELECT ON no_such_table TO "{{name}}"`],
+    });
+    const planned = provider.plan(cfg, ctx());
+    const err = await provider.create(cfg, planned, ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ retryable: false, code: "42P01" });
+    expect(provider.classifyError(err)).toBe("permanent");
+    expect(await role(planned.identity)).toBeUndefined();
+  });
+
+  it("scrubs the generated password from upstream error messages", async () => {
+    const cfg = config({ creation_statements: [`CREATE ROLE "{{name}}" LOGIN`, `SELECT '{{password}}'::int`] });
+    const planned = provider.plan(cfg, ctx());
+    const err = (await provider.create(cfg, planned, ctx()).catch((e: unknown) => e)) as ProviderError;
+    expect(err.message).toBe('PostgreSQL role creation failed: invalid input syntax for type integer: "[REDACTED]" (22P02)');
+    expect(err.message).not.toContain(planned.secrets.password);
+    expect(await role(planned.identity)).toBeUndefined();
+  });
+
+  it("revoke drops the role and kills its open session; a new login then fails", async () => {
+    const { name, password } = await issue(config());
+    const session = await connectAs(name, password, db.name);
+    const sessions = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1";
+    expect(await db.query(sessions, [name])).toEqual([{ n: 1 }]);
+    await provider.revoke(config(), { identity: name });
+    expect(await role(name)).toBeUndefined();
+    expect(await db.query(sessions, [name])).toEqual([{ n: 0 }]);
+    await expect(session.query("SELECT 1")).rejects.toThrow(/connection error|terminat/);
+    await session.end().catch(() => undefined);
+    await expect(connectAs(name, password, db.name)).rejects.toMatchObject({ code: "28000" });
+  });
+
+  it("revoke is idempotent: twice, or for a role that never existed", async () => {
+    const { name } = await issue(config());
+    await provider.revoke(config(), { identity: name });
+    await expect(provider.revoke(config(), { identity: name })).resolves.toBeUndefined();
+    await expect(provider.revoke(config(), { identity: "v_reader_neverexisted00000" })).resolves.toBeUndefined();
+  });
+
+  it("default revocation reassigns what the role owns to root and removes its grants", async () => {
+    const { name, password } = await issue(
+      config({
+        creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}';
+          GRANT CREATE, USAGE ON SCHEMA public TO "{{name}}"; GRANT SELECT ON reports TO "{{name}}";`,
+      }),
+    );
+    const c = await connectAs(name, password, db.name);
+    await c.query("CREATE TABLE made_by_lease (x int); CREATE SEQUENCE lease_seq");
+    await c.end();
+    expect(await db.query("SELECT tableowner FROM pg_tables WHERE tablename = 'made_by_lease'")).toEqual([{ tableowner: name }]);
+    const [{ oid } = { oid: 0 }] = await db.query<{ oid: number }>("SELECT oid FROM pg_roles WHERE rolname = $1", [name]);
+    const deps = "SELECT count(*)::int AS n FROM pg_shdepend WHERE refclassid = 'pg_authid'::regclass AND refobjid = $1";
+    expect((await db.query(deps, [oid]))[0]?.n).toBeGreaterThanOrEqual(4); // 2 owned + 2 grants
+    await provider.revoke(config(), { identity: name });
+    expect(await role(name)).toBeUndefined();
+    expect(await db.query(deps, [oid])).toEqual([{ n: 0 }]);
+    expect(await db.query("SELECT tableowner FROM pg_tables WHERE tablename = 'made_by_lease'")).toEqual([
+      { tableowner: "postgres" },
+    ]);
+  });
+
+  it("grants in another database make DROP ROLE fail (permanent), but the role can no longer log in", async () => {
+    const other = await createTestDatabase();
+    try {
+      const { name, password } = await issue(config());
+      await other.query(`GRANT CREATE ON SCHEMA public TO "${name}"`);
+      const err = await provider.revoke(config(), { identity: name }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ retryable: false, code: "2BP01" });
+      expect((err as Error).message).toMatch(/^PostgreSQL role revocation failed: role ".+" cannot be dropped/);
+      expect((await role(name))?.rolcanlogin).toBe(false);
+      await expect(connectAs(name, password, db.name)).rejects.toMatchObject({ code: "28000" });
+      await other.query(`REVOKE CREATE ON SCHEMA public FROM "${name}"`);
+      await provider.revoke(config(), { identity: name });
+      expect(await role(name)).toBeUndefined();
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it("custom revocation statements run in one transaction; the lease keeps a snapshot of them", async () => {
+    await db.query("CREATE TABLE revoked_log (who text)");
+    const revocation_statements = [`INSERT INTO revoked_log VALUES ('{{name}}')`, `DROP ROLE "{{name}}"`];
+    const { name, cred } = await issue(config({ revocation_statements }));
+    expect(cred.revocation).toEqual({ identity: name, revocation_statements });
+    // The definition changed meanwhile (no custom statements): the snapshot still applies.
+    await provider.revoke(config(), cred.revocation);
+    expect(await role(name)).toBeUndefined();
+    expect(await db.query("SELECT who FROM revoked_log")).toEqual([{ who: name }]);
+  });
+
+  it("renew moves VALID UNTIL to the new expiry + 5 s; renewing a dropped role is permanent", async () => {
+    const { name } = await issue(config());
+    await provider.renew?.(config(), { identity: name }, new Date("2030-01-02T00:00:00Z"));
+    expect((await role(name))?.rolvaliduntil?.toISOString()).toBe("2030-01-02T00:00:05.000Z");
+    await provider.revoke(config(), { identity: name });
+    await expect(provider.renew?.(config(), { identity: name }, EXPIRES)).rejects.toMatchObject({
+      retryable: false,
+      code: "not_found",
+    });
+  });
+
+  it("keeps one small pool per root configuration and ends them on close()", async () => {
+    const p = createPostgresProvider();
+    const a = p.poolFor(config());
+    expect(p.poolFor(config())).toBe(a);
+    expect(p.poolFor(config({ creation_statements: `CREATE ROLE "{{name}}"` }))).toBe(a);
+    expect(p.poolFor(config({ password: "other" }))).not.toBe(a);
+    expect(a.options.max).toBe(3);
+    await p.testConnection(config());
+    await p.close();
+    expect(a.ended).toBe(true);
+    expect(p.poolFor(config())).not.toBe(a);
+    await p.close();
+  });
+
+  it("testConnection: unknown database is permanent, a closed port is retryable", async () => {
+    const p = createPostgresProvider();
+    try {
+      const bad = config({ connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:5432/lh_no_such_db" });
+      await expect(p.testConnection(bad)).rejects.toMatchObject({ retryable: false, code: "3D000" });
+      const closed = config({ connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:1/x" });
+      const err = (await p.testConnection(closed).catch((e: unknown) => e)) as ProviderError;
+      expect(err).toMatchObject({ retryable: true, code: "ECONNREFUSED" });
+      expect(err.message).not.toContain(ROOT_PASSWORD);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("PostgreSQL provider: config and classification", () => {
+  const provider = createPostgresProvider();
+  const base = {
+    connection_url: "postgresql://{{username}}:{{password}}@db:5432/app",
+    username: "root",
+    password: "pw",
+    creation_statements: `CREATE ROLE "{{name}}"`,
+  };
+
+  it("accepts a string or a list of statements and defaults the prefix", () => {
+    const c = provider.configSchema.parse(base);
+    expect(c.creation_statements).toEqual([`CREATE ROLE "{{name}}"`]);
+    expect(c.username_prefix).toBe("v");
+    expect(provider.secretFields).toEqual(["password"]);
+  });
+
+  it.each([
+    [{ creation_statements: `CREATE ROLE "{{name}}" {{user}}` }, "unknown template variable {{user}}"],
+    [{ creation_statements: "CREATE ROLE x" }, "must use {{name}}"],
+    [{ revocation_statements: [`DROP ROLE "{{name}}" -- {{password}}`] }, "unknown template variable {{password}}"],
+    [{ creation_statements: [] }, "at least one statement"],
+    [{ connection_url: "mysql://{{username}}@db/app" }, "must start with postgresql://"],
+    [{ username_prefix: "V-1" }, "lower-case"],
+  ])("rejects %j", (extra, message) => {
+    const r = provider.configSchema.safeParse({ ...base, ...extra });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.message).join(" | ")).toContain(message);
+  });
+
+  it.each([
+    ["40001", "retryable"],
+    ["40P01", "retryable"],
+    ["55P03", "retryable"],
+    ["57P01", "retryable"],
+    ["08006", "retryable"],
+    ["53300", "retryable"],
+    ["42601", "permanent"],
+    ["42501", "permanent"],
+    ["28P01", "permanent"],
+    ["ECONNREFUSED", "retryable"],
+  ])("classifies %s as %s", (code, expected) => {
+    expect(provider.classifyError(Object.assign(new Error("x"), { code }))).toBe(expected);
+  });
+
+  it("classifies GRANT's 'tuple concurrently updated' and pg's connect timeout as retryable", () => {
+    expect(provider.classifyError(Object.assign(new Error("tuple concurrently updated"), { code: "XX000" }))).toBe("retryable");
+    expect(provider.classifyError(new Error("timeout exceeded when trying to connect"))).toBe("retryable");
+    expect(provider.classifyError(new ProviderError("x", false))).toBe("permanent");
+  });
+
+  it("formats Postgres timestamps in UTC, rounded up to the second", () => {
+    expect(pgTimestamp(new Date("2026-11-22T10:00:04.001Z"))).toBe("2026-11-22 10:00:05+00");
+    expect(pgTimestamp(new Date("2026-11-22T10:00:05.000Z"))).toBe("2026-11-22 10:00:05+00");
+  });
+});
