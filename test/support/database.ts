@@ -20,7 +20,9 @@ function urlFor(name: string): string {
 
 /** A fresh, empty database on the local PostgreSQL; drop() removes it (and kills its sessions). */
 export async function createTestDatabase(prefix = "lh_test"): Promise<TestDatabase> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  // The creating process's pid is part of the name, so global-setup never drops a database of a
+  // test run that is still going (several runs share this PostgreSQL).
+  const name = `${prefix}_${process.pid}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
