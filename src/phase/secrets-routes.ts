@@ -47,19 +47,19 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
 
     scope.post(url, { onRequest }, async (req) => {
       const env = environmentOf(req);
-      const inputs = parseCreateBody(await jsonObjectBody(req));
+      const inputs = parseCreateBody(jsonObjectBody(req));
       return (await c.secretService.create(caller(req), env, inputs)).map(toPhaseSecret);
     });
 
     scope.put(url, { onRequest }, async (req) => {
       const env = environmentOf(req);
-      const inputs = parseUpdateBody(await jsonObjectBody(req));
+      const inputs = parseUpdateBody(jsonObjectBody(req));
       return (await c.secretService.update(caller(req), env, inputs)).map(toPhaseSecret);
     });
 
     scope.delete(url, { onRequest }, async (req) => {
       const env = environmentOf(req);
-      const ids = parseDeleteBody(await jsonObjectBody(req));
+      const ids = parseDeleteBody(jsonObjectBody(req));
       const count = await c.secretService.remove(caller(req), env, ids);
       return { message: `Deleted ${count} secret${count === 1 ? "" : "s"}` };
     });
