@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 export class DataDirLockedError extends Error {
@@ -24,36 +24,49 @@ function alive(pid: number): boolean {
   }
 }
 
-function readPid(path: string): number | undefined {
+type LockState = { exists: false } | { exists: true; pid: number | undefined };
+
+function readLock(path: string): LockState {
   try {
     const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    return { exists: true, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { exists: false };
     throw e;
   }
 }
 
+const readPid = (path: string) => {
+  const s = readLock(path);
+  return s.exists ? s.pid : undefined;
+};
+
+/** Our pid in a private file next to `path`, fully written before it is linked or renamed into place. */
+function writeTemp(path: string): string {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, String(process.pid), { mode: 0o600, flag: "wx" });
+  return tmp;
+}
+
+/** Creates the lock atomically with its content (link fails if it exists), so no one ever reads it half-written. */
 function createExclusive(path: string): boolean {
+  const tmp = writeTemp(path);
   try {
-    const fd = openSync(path, "wx", 0o600);
-    try {
-      writeSync(fd, String(process.pid));
-    } finally {
-      closeSync(fd);
-    }
+    linkSync(tmp, path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw e;
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
 /**
  * Takes over a lock whose owner is dead. Two processes may find the same stale lock at once; a
  * plain "remove, then create" lets the slower one delete the faster one's fresh lock. So the
- * takeover itself is guarded by `<lock>.takeover` (O_EXCL): only its holder re-checks the lock and
- * overwrites it with its own pid in place. A takeover file left by a process that died within those
+ * takeover itself is guarded by `<lock>.takeover` (created exclusively): only its holder re-checks the
+ * lock and atomically replaces it with its own. A takeover file left by a process that died within those
  * few lines is itself stale (its pid is dead) and removed on the next attempt. (Remaining window: a
  * takeover that crashes inside those lines while two other processes start at the same moment.)
  */
@@ -68,9 +81,9 @@ function takeOverStale(path: string, stalePid: number | undefined): boolean {
   try {
     // Re-check under the guard: the lock may have been released (then create it normally) or
     // taken by a live process since we looked.
-    const current = readPid(path);
-    if (current === undefined || current !== stalePid || alive(current)) return false;
-    writeFileSync(path, String(process.pid), { mode: 0o600 });
+    const current = readLock(path);
+    if (!current.exists || current.pid !== stalePid || (current.pid !== undefined && alive(current.pid))) return false;
+    renameSync(writeTemp(path), path); // atomic replace
     return true;
   } finally {
     rmSync(guard, { force: true });
@@ -78,7 +91,8 @@ function takeOverStale(path: string, stalePid: number | undefined): boolean {
 }
 
 /**
- * An exclusive pid lock (O_EXCL create). A lock left by a process that died (SIGKILL, power loss)
+ * An exclusive pid lock, created atomically with its content (a hard link of a fully written file,
+ * which fails if the lock exists). A lock left by a process that died (SIGKILL, power loss)
  * is detected by its pid no longer running and taken over, so a crash never needs a manual clean-up.
  * proper-lockfile was considered; its mtime-based staleness refuses a restart for ~10 s after a crash.
  * Limit: a pid reused by an unrelated live process keeps the lock held; remove the file by hand then.
@@ -89,9 +103,10 @@ export function acquirePidLock(lockPath: string): () => void {
   for (let attempt = 0; attempt < 5; attempt++) {
     let acquired = createExclusive(path);
     if (!acquired) {
-      const pid = readPid(path);
-      if (pid !== undefined && alive(pid)) throw new DataDirLockedError(path, pid);
-      acquired = takeOverStale(path, pid);
+      const state = readLock(path);
+      if (!state.exists) continue; // released meanwhile: create it
+      if (state.pid !== undefined && alive(state.pid)) throw new DataDirLockedError(path, state.pid);
+      acquired = takeOverStale(path, state.pid); // dead owner, or garbage left by a crash
     }
     if (acquired) {
       heldHere.add(path);
