@@ -1,0 +1,59 @@
+import type { AuditEventInput } from "./events.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT4_MAX = 2_147_483_647;
+/** Client-controlled text (user agent, paths) is cut to this length before it is stored. */
+const TEXT_MAX = 1_024;
+
+/**
+ * The audit_events row for an event. A batch is one INSERT, so one malformed event would fail the
+ * whole batch on every retry and block the trail: values the columns would reject (a non-UUID id,
+ * an invalid date, a version outside int4) are stored as NULL and kept, as text, under
+ * `metadata.invalid`, so the row is still written and the oddity still visible.
+ */
+export function toAuditRow(e: AuditEventInput) {
+  const invalid: Record<string, string> = {};
+  const uuid = (field: string, v: string | undefined): string | null => {
+    if (v === undefined || v === null) return null;
+    if (UUID.test(v)) return v;
+    invalid[field] = clip(String(v));
+    return null;
+  };
+  const p = e.principal;
+  const validDate = e.occurredAt instanceof Date && !Number.isNaN(e.occurredAt.getTime());
+  if (!validDate) invalid["occurredAt"] = String(e.occurredAt);
+  const versionOk = e.version === undefined || e.version === null || (Number.isInteger(e.version) && Math.abs(e.version) <= INT4_MAX);
+  if (!versionOk) invalid["version"] = String(e.version);
+
+  const row = {
+    occurredAt: validDate ? e.occurredAt : new Date(),
+    eventType: clip(e.eventType),
+    accountType: p ? p.kind : null,
+    userId: p?.kind === "user" ? uuid("userId", p.id) : null,
+    serviceAccountId: p?.kind === "service_account" ? uuid("serviceAccountId", p.id) : null,
+    tokenId: p ? uuid("tokenId", p.tokenId) : null,
+    ipAddress: text(e.ipAddress),
+    userAgent: text(e.userAgent),
+    appId: uuid("appId", e.appId),
+    environmentId: uuid("environmentId", e.environmentId),
+    secretId: uuid("secretId", e.secretId),
+    path: text(e.path),
+    keyDigest: text(e.keyDigest),
+    version: versionOk ? (e.version ?? null) : null,
+  };
+  const hasInvalid = Object.keys(invalid).length > 0;
+  if (!e.metadata && !hasInvalid) return row;
+  return { ...row, metadata: { ...(e.metadata ?? {}), ...(hasInvalid ? { invalid } : {}) } as object };
+}
+
+export type AuditRow = ReturnType<typeof toAuditRow>;
+
+function text(v: string | undefined | null): string | null {
+  return v === undefined || v === null ? null : clip(String(v));
+}
+
+/** Postgres text refuses NUL characters; long client-supplied strings are cut. */
+function clip(v: string): string {
+  const clean = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
+  return clean.length > TEXT_MAX ? clean.slice(0, TEXT_MAX) : clean;
+}

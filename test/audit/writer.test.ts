@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { AuditSink } from "../../src/audit/events.js";
+import { createAuditWriter, type AuditWriterDeps } from "../../src/audit/writer.js";
+import { captureLogger, eventually, openAuditDb, secretEvents, type AuditDb } from "./support.js";
+
+const HOUR = 3_600_000;
+
+describe("audit writer against PostgreSQL", () => {
+  let a: AuditDb;
+  let writers: AuditSink[] = [];
+  let logs: string[];
+
+  beforeAll(async () => {
+    a = await openAuditDb();
+  });
+  afterAll(async () => a?.close());
+  beforeEach(async () => {
+    await a.reset();
+  });
+  afterEach(async () => {
+    await a.test.query(`ALTER TABLE IF EXISTS audit_events_away RENAME TO audit_events`);
+    for (const w of writers) await w.close();
+    writers = [];
+  });
+
+  function writer(over: Partial<AuditWriterDeps> = {}): AuditSink {
+    const cap = captureLogger();
+    logs = cap.lines;
+    const w = createAuditWriter({ prisma: a.db.prisma, log: cap.log, intervalMs: HOUR, batchSize: 100, closeRetryDelaysMs: [10, 10], ...over });
+    writers.push(w);
+    return w;
+  }
+  const unwritable = () => a.test.query(`ALTER TABLE audit_events RENAME TO audit_events_away`);
+  const writable = () => a.test.query(`ALTER TABLE audit_events_away RENAME TO audit_events`);
+
+  it("record() returns synchronously and never waits for the database", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let calls = 0;
+    const w = writer({
+      prisma: {
+        auditEvent: {
+          createMany: (async (args: Parameters<typeof a.db.prisma.auditEvent.createMany>[0]) => {
+            calls++;
+            await gate; // the database "hangs" until the test opens the gate
+            return a.db.prisma.auditEvent.createMany(args);
+          }) as typeof a.db.prisma.auditEvent.createMany,
+        },
+      },
+    });
+    for (let i = 0; i < 5; i++) expect(w.record(secretEvents(50))).toBeUndefined();
+    expect(calls).toBe(1); // the first full batch is being written; record() went on regardless
+    expect(await a.rowCount()).toBe(0);
+    open();
+    await w.flush();
+    expect(await a.rowCount()).toBe(250);
+    expect(await a.insertStatements()).toBe(3);
+  });
+
+  it("writes N events in ceil(N/batchSize) INSERTs, every field stored", async () => {
+    const w = writer();
+    const events = secretEvents(1_234);
+    for (const e of events) w.record([e]);
+    await w.flush();
+    expect(await a.insertStatements()).toBe(13);
+    expect(await a.rowCount()).toBe(1_234);
+    expect(await a.test.query(`SELECT max(rows)::int AS biggest FROM audit_insert_statements`)).toEqual([{ biggest: 100 }]);
+    const e = events[321]!;
+    const [row] = await a.test.query(`SELECT * FROM audit_events WHERE key_digest = 'digest-321'`);
+    expect(row).toMatchObject({
+      occurred_at: e.occurredAt,
+      event_type: "secret.read",
+      account_type: "service_account",
+      user_id: null,
+      service_account_id: e.principal!.id,
+      token_id: e.principal!.tokenId,
+      ip_address: "10.0.0.7",
+      user_agent: "phase-cli/1.0",
+      app_id: e.appId,
+      environment_id: e.environmentId,
+      secret_id: e.secretId,
+      path: "/",
+      version: 1,
+      metadata: null,
+    });
+  });
+
+  it("2,000 events recorded by 40 reads of 50 secrets cost the request path only the append: ceil(2000/500) INSERTs", async () => {
+    const w = writer({ batchSize: 500 });
+    for (let req = 0; req < 40; req++) expect(w.record(secretEvents(50))).toBeUndefined();
+    await w.flush();
+    expect(await a.rowCount()).toBe(2_000);
+    expect(await a.insertStatements()).toBeLessThanOrEqual(4 + 1);
+  });
+
+  it("the timer writes a partial batch without anyone flushing", async () => {
+    const w = writer({ intervalMs: 20 });
+    w.record(secretEvents(3));
+    await eventually(async () => (await a.rowCount()) === 3);
+    expect(await a.insertStatements()).toBe(1);
+  });
+
+  it("close() writes what is buffered; events recorded after close are written straight away", async () => {
+    const w = writer();
+    w.record(secretEvents(7));
+    expect(await a.rowCount()).toBe(0);
+    await w.close();
+    expect(await a.rowCount()).toBe(7);
+    w.record(secretEvents(2, { eventType: "secret.delete" }));
+    await eventually(async () => (await a.rowCount("secret.delete")) === 2);
+  });
+
+  it("a failed batch is kept and retried: every event lands exactly once", async () => {
+    const w = writer();
+    await unwritable();
+    const events = secretEvents(10);
+    w.record(events);
+    await expect(w.flush()).rejects.toThrow();
+    expect(logs.some((l) => l.includes("audit write failed") && l.includes('"pending":10'))).toBe(true);
+    expect(await a.test.query(`SELECT count(*)::int AS n FROM audit_events_away`)).toEqual([{ n: 0 }]);
+    await writable();
+    await w.flush();
+    const rows = await a.test.query<{ key_digest: string }>(`SELECT key_digest FROM audit_events ORDER BY key_digest`);
+    expect(rows.map((r) => r.key_digest)).toEqual(events.map((e) => e.keyDigest).sort());
+  });
+
+  it("the timer keeps retrying on its own until the database takes the writes", async () => {
+    const w = writer({ intervalMs: 20 });
+    await unwritable();
+    w.record(secretEvents(4));
+    await eventually(() => logs.filter((l) => l.includes("audit write failed")).length >= 2);
+    await writable();
+    await eventually(async () => (await a.rowCount()) === 4);
+  });
+
+  it("close() with the database unwritable retries, then logs every unwritten event in full and resolves", async () => {
+    const w = writer();
+    await unwritable();
+    const events = secretEvents(3);
+    w.record(events);
+    await w.close();
+    const lost = logs.filter((l) => l.includes("audit events could not be written before shutdown"));
+    expect(lost).toHaveLength(1);
+    const logged = JSON.parse(lost[0]!) as { level: number; total: number; events: { secretId: string }[] };
+    expect(logged.level).toBe(50);
+    expect(logged.total).toBe(3);
+    expect(logged.events.map((e) => e.secretId)).toEqual(events.map((e) => e.secretId));
+    expect(logs.filter((l) => l.includes("audit write failed")).length).toBe(3); // the first try and two retries
+  });
+
+  it("one event the database refuses is isolated, logged in full and dropped; the others are written", async () => {
+    const w = writer({ batchSize: 8 });
+    const events = secretEvents(20);
+    // PostgreSQL's jsonb refuses a NUL character: this event can never be inserted.
+    events[5] = { ...events[5]!, metadata: { bad: "a\u0000b" } };
+    w.record(events);
+    // Traffic goes on while the writer narrows the failing batch down: the events behind the
+    // refused one are what prove the database itself is writable.
+    let later = 0;
+    for (let i = 0; i < 30; i++) {
+      try {
+        await w.flush();
+        break;
+      } catch {
+        w.record(secretEvents(1, { eventType: "secret.update" }));
+        later++;
+      }
+    }
+    expect(later).toBeGreaterThan(0);
+    expect(await a.rowCount("secret.read")).toBe(19);
+    expect(await a.rowCount("secret.update")).toBe(later);
+    expect(await a.test.query(`SELECT 1 FROM audit_events WHERE key_digest = 'digest-5'`)).toEqual([]);
+    const dropped = logs.filter((l) => l.includes("audit event refused by the database"));
+    expect(dropped).toHaveLength(1);
+    expect(JSON.parse(dropped[0]!).event.keyDigest).toBe("digest-5");
+  });
+
+  it("a malformed id cannot block a batch: stored as NULL and kept under metadata.invalid", async () => {
+    const w = writer();
+    const [e] = secretEvents(1, { secretId: "not-a-uuid", version: 2 ** 40, metadata: { type: "secret" } });
+    w.record([e!, ...secretEvents(2)]);
+    await w.flush();
+    expect(await a.rowCount()).toBe(3);
+    const [row] = await a.test.query(`SELECT secret_id, version, metadata FROM audit_events WHERE key_digest = 'digest-0' AND metadata IS NOT NULL`);
+    expect(row).toEqual({
+      secret_id: null,
+      version: null,
+      metadata: { type: "secret", invalid: { secretId: "not-a-uuid", version: String(2 ** 40) } },
+    });
+  });
+});
