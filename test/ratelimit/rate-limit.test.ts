@@ -83,6 +83,37 @@ describe("rate limiting at 3/minute (in-memory buckets)", () => {
     expect(badJson.status).toBe(429);
   });
 
+  it("/v1/secrets/: two tokens of one service account share a bucket; a throttled POST stores nothing", async () => {
+    const c = t.server.container;
+    const app = await c.appService.createApp(`rl-${Date.now()}`, ["Development"]);
+    const sa = await serviceAccountWithTokens(t, 2);
+    await c.identityService.grantAccess({ kind: "SERVICE_ACCOUNT", id: sa.id }, app.id, ["Development"]);
+    const url = `/v1/secrets/?app_id=${app.id}&env=Development`;
+    const as = (i: number) => ({ Authorization: `Bearer ServiceAccount ${sa.tokens[i]}` });
+    expect((await t.http.get(url).set(as(0))).status).toBe(200);
+    expect((await t.http.get(url).set(as(1))).status).toBe(200);
+    expect((await t.http.post(url).set(as(0)).send({ secrets: [{ key: "FIRST", value: "1" }] })).status).toBe(200);
+    const res = await t.http.post(url).set(as(1)).send({ secrets: [{ key: "THROTTLED", value: "2" }] });
+    expect(res.status).toBe(429);
+    expect(res.text).toBe(throttledBody(Number(res.headers["retry-after"])));
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM secrets WHERE environment_id = $1`, [app.environments[0]!.id]))[0]).toEqual({ n: 1 });
+    // Another service account with the same grant is not affected.
+    const other = await serviceAccountWithTokens(t);
+    await c.identityService.grantAccess({ kind: "SERVICE_ACCOUNT", id: other.id }, app.id, ["Development"]);
+    expect((await t.http.get(url).set({ Authorization: `Bearer ServiceAccount ${other.tokens[0]}` })).status).toBe(200);
+  });
+
+  it("a user's bucket is shared by the management API and /v1/secrets/", async () => {
+    const { tokens } = await adminWithTokens(t);
+    const app = await t.server.container.appService.createApp(`rl-user-${Date.now()}`, ["Development"]);
+    const secrets = `/v1/secrets/?app_id=${app.id}&env=Development`;
+    expect((await t.http.get(secrets).set({ Authorization: `Bearer User ${tokens[0]}` })).status).toBe(200);
+    expect((await t.http.get("/v1/apps/").set(bearer(tokens[0]!))).status).toBe(200);
+    expect((await t.http.get(`/public${secrets}`).set({ Authorization: `Bearer User ${tokens[0]}` })).status).toBe(200);
+    expect((await t.http.get("/v1/users/").set(bearer(tokens[0]!))).status).toBe(429);
+    expect((await t.http.get(secrets).set({ Authorization: `Bearer User ${tokens[0]}` })).status).toBe(429);
+  });
+
   it("unauthenticated routes (health, 404) are not limited", async () => {
     for (let i = 0; i < 6; i++) expect((await t.http.get("/")).status).toBe(200);
     for (let i = 0; i < 6; i++) expect((await t.http.get("/nope")).status).toBe(404);
