@@ -32,7 +32,7 @@ describe("leasehold bootstrap (CLI, as a subprocess)", () => {
 
     const first = await runCli(["bootstrap"], env);
     expect(first.stderr).toBe("");
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const lines = tokenLines(first.stdout);
     expect(lines).toHaveLength(1);
     const token = lines[0]!;
@@ -65,7 +65,7 @@ describe("leasehold bootstrap (CLI, as a subprocess)", () => {
 
     const res = await runCli(["bootstrap"], env);
     expect(res.stderr).toBe("");
-    expect(res.code).toBe(0);
+    expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toBe("Created the first Owner with LEASEHOLD_BOOTSTRAP_TOKEN as its token.\n");
     expect(await db.query(`SELECT token_hash FROM api_tokens`)).toEqual([{ token_hash: hashToken(token) }]);
 

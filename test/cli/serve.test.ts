@@ -68,14 +68,14 @@ describe("leasehold serve (CLI, as a subprocess)", () => {
     const exit = await first.stop();
     stopped = true;
     expect(exit.signal).toBeNull();
-    expect(exit.code).toBe(0);
+    expect(exit.code, exit.stderr).toBe(0);
     // The token appears in the one message meant for it, never in a log line.
     for (const line of exit.stdout.split("\n").filter((l) => l.startsWith("{"))) expect(line).not.toContain(tokens[0]);
 
     // A restart finds the Owner and prints no token.
     const second = await serve(env);
     const exit2 = await second.stop();
-    expect(exit2.code).toBe(0);
+    expect(exit2.code, exit2.stderr).toBe(0);
     expect(tokenLines(exit2.stdout)).toEqual([]);
     expect(await db.query(`SELECT id FROM users WHERE role = 'OWNER'`)).toHaveLength(1);
   });
@@ -89,7 +89,7 @@ describe("leasehold serve (CLI, as a subprocess)", () => {
       expect(res.status).toBe(200);
     } finally {
       const exit = await s.stop();
-      expect(exit.code).toBe(0);
+      expect(exit.code, exit.stderr).toBe(0);
       expect(exit.stdout).not.toContain(token);
       expect(tokenLines(exit.stdout)).toEqual([]);
     }
