@@ -114,6 +114,11 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     }
   });
 
+  it("caps a VALID UNTIL the statements set later than expiry + buffer ('infinity')", async () => {
+    const { name } = await issue(config({ creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL 'infinity'` }));
+    expect((await role(name))?.rolvaliduntil?.toISOString()).toBe("2030-01-01T10:00:06.000Z");
+  });
+
   it("a failing second statement rolls everything back and is a permanent error", async () => {
     const cfg = config({
       creation_statements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'`, `GRANT SELECT ON no_such_table TO "{{name}}"`],
