@@ -55,6 +55,13 @@ export const INLINE_POLICY_NAME = "leasehold-inline-policy";
  * → AddUserToGroup → CreateAccessKey. A failure after CreateUser removes everything through the
  * revoke path before the error is thrown. Revoke deletes keys, inline policies, attachments and
  * group memberships, then the user; NoSuchEntity means already gone.
+ *
+ * Eventual consistency: IAM may briefly answer NoSuchEntity for a user it just created. In create,
+ * a step that cannot see the new user fails retryably (after cleanup), so the lease layer's retry
+ * runs create again. In revoke, a NoSuchEntity on the first call within `consistencyWindowMs` of
+ * `ctx.issuedAt` is a retryable "NotYetVisible" error instead of a success, so the lease layer
+ * retries until the user is visible (and deleted) or the window has passed (then it really is gone).
+ * Callers must therefore pass `{ leaseId, issuedAt }` from the lease row when revoking.
  */
 export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamProvider {
   const clock = opts.clock ?? systemClock;
@@ -197,7 +204,7 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
           revocation: { identity: UserName },
         };
       } catch (err) {
-        let failure = err as ProviderError;
+        let failure = awsProviderError("create", err, secrets);
         // IAM is eventually consistent: a step may not see the user it just created yet.
         if (failure.code === "NoSuchEntity" && failure.message.includes(`user with name ${UserName} `)) {
           failure = new ProviderError(failure.message, true, failure.code);

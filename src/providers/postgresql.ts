@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
+import { pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
   type CreateContext,
@@ -16,6 +17,7 @@ import { toProviderError } from "./scrub.js";
 import { renderTemplate } from "./templates.js";
 
 export type { PostgresConfig } from "./postgresql-config.js";
+export { pgTimestamp } from "./postgresql-sql.js";
 
 export interface PostgresProviderOptions {
   random?: RandomSource;
@@ -34,12 +36,6 @@ const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
 const PASSWORD_RE = /^[A-Za-z0-9_-]{16,128}$/;
 const DEFAULT_RENEW = [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`];
 
-/** Postgres timestamptz literal in UTC, rounded up to the second: 2026-11-22 10:00:05+00. */
-export function pgTimestamp(d: Date): string {
-  const t = new Date(Math.ceil(d.getTime() / 1000) * 1000);
-  return `${t.toISOString().slice(0, 19).replace("T", " ")}+00`;
-}
-
 /** Lower-case [a-z0-9_] version of a definition name for use inside role names. */
 function roleSlug(roleName: string): string {
   const s = roleName.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 24);
@@ -54,9 +50,13 @@ function checkName(identity: string): string {
 /**
  * Dynamic PostgreSQL roles. Creation runs in one transaction and always leaves the role with
  * VALID UNTIL = expiry + buffer, so it stops accepting password logins even if revocation never
- * happens. Default revocation terminates the role's sessions, revokes, reassigns and drops what it
- * owns and drops the role. Note that REASSIGN OWNED / DROP OWNED only act on the database in
- * connection_url: objects the role owns in other databases make DROP ROLE fail (permanent error).
+ * happens. Default revocation (idempotent) sets NOLOGIN, terminates the role's sessions, revokes,
+ * reassigns what it owns to the root role, drops the rest and drops the role. A root that is not
+ * superuser (CREATEROLE) first grants itself membership in the role, which those steps require.
+ * Limits: REASSIGN OWNED / DROP OWNED only act on the database in connection_url, so objects or
+ * grants in other databases make DROP ROLE fail (2BP01, permanent); so do grants made by another
+ * grantor when the root is not superuser. Custom revocation statements run in one transaction
+ * and do not terminate sessions unless they say so.
  */
 export function createPostgresProvider(opts: PostgresProviderOptions = {}): PostgresProvider {
   const bufferMs = (opts.expiryBufferSeconds ?? 5) * 1000;
@@ -144,6 +144,10 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       if ((err as { code?: string }).code === "42704") return; // dropped meanwhile
       throw err;
     }
+    // A CREATEROLE root that is not superuser needs membership in the role to terminate its
+    // sessions and to REASSIGN/DROP OWNED; DROP ROLE removes the membership again.
+    const { rows } = await c.query<{ rolsuper: boolean }>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    if (!rows[0]?.rolsuper) await c.query(`GRANT ${ident} TO CURRENT_USER`);
     await c.query(
       "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
       [name],
@@ -242,26 +246,3 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     },
   };
 }
-
-/**
- * Revokes whatever the role (name in leasehold.revoke_role) was granted in this database. A root
- * that is not superuser may lack privileges on some objects; those REVOKEs are skipped (what
- * remains is revoked by DROP OWNED anyway).
- */
-const REVOKE_ALL_SCRIPT = `DO $leasehold$
-DECLARE r text := current_setting('leasehold.revoke_role'); s text; k text;
-BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP
-    FOREACH k IN ARRAY ARRAY['ALL TABLES IN SCHEMA', 'ALL SEQUENCES IN SCHEMA', 'ALL ROUTINES IN SCHEMA', 'SCHEMA'] LOOP
-      BEGIN
-        EXECUTE format('REVOKE ALL ON %s %I FROM %I', k, s, r);
-      EXCEPTION WHEN insufficient_privilege THEN NULL;
-      END;
-    END LOOP;
-  END LOOP;
-  BEGIN
-    EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), r);
-  EXCEPTION WHEN insufficient_privilege THEN NULL;
-  END;
-END
-$leasehold$`;

@@ -24,7 +24,7 @@ export function renderTemplate(template: string, vars: Readonly<Record<string, s
   });
 }
 
-/** A zod superRefine check: every template in `value` uses only `allowed` variables. */
+/** For config validation: a message naming unknown variables in `templates`, or null if none. */
 export function templateIssues(templates: readonly string[], allowed: readonly string[]): string | null {
   const unknown = [...new Set(templates.flatMap((t) => unknownPlaceholders(t, allowed)))];
   if (unknown.length === 0) return null;

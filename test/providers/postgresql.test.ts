@@ -200,6 +200,52 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     }
   });
 
+  it("works with a CREATEROLE root that is not superuser (revoke makes it a member first)", async () => {
+    const rootName = `lh_root_${Date.now().toString(36)}`;
+    created.add(rootName);
+    await db.query(`CREATE ROLE ${rootName} LOGIN CREATEROLE; GRANT CREATE ON DATABASE "${db.name}" TO ${rootName}`);
+    const p = createPostgresProvider();
+    try {
+      const cfg = config({
+        username: rootName,
+        creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}';
+          GRANT USAGE, CREATE ON SCHEMA lease_area TO "{{name}}"; GRANT SELECT ON lease_area.root_table TO "{{name}}";`,
+      });
+      await p.testConnection(cfg);
+      const rootSession = await connectAs(rootName, "", db.name);
+      await rootSession.query("CREATE SCHEMA lease_area; CREATE TABLE lease_area.root_table (x int)");
+      await rootSession.end();
+      const planned = p.plan(cfg, ctx());
+      created.add(planned.identity);
+      await p.create(cfg, planned, ctx());
+      const session = await connectAs(planned.identity, planned.secrets.password as string, db.name);
+      await session.query("CREATE TABLE lease_area.lease_owned (x int); SELECT * FROM lease_area.root_table");
+      await p.revoke(cfg, { identity: planned.identity });
+      expect(await role(planned.identity)).toBeUndefined();
+      await expect(session.query("SELECT 1")).rejects.toThrow();
+      await session.end().catch(() => undefined);
+      expect(await db.query("SELECT tableowner FROM pg_tables WHERE tablename = 'lease_owned'")).toEqual([{ tableowner: rootName }]);
+      await db.query("DROP SCHEMA lease_area CASCADE");
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("testConnection refuses a root role without CREATEROLE (permanent)", async () => {
+    const weak = `lh_weak_${Date.now().toString(36)}`;
+    created.add(weak);
+    await db.query(`CREATE ROLE ${weak} LOGIN`);
+    const p = createPostgresProvider();
+    try {
+      await expect(p.testConnection(config({ username: weak }))).rejects.toMatchObject({
+        retryable: false,
+        message: "The root role needs CREATEROLE (or superuser) to manage roles.",
+      });
+    } finally {
+      await p.close();
+    }
+  });
+
   it("custom revocation statements run in one transaction; the lease keeps a snapshot of them", async () => {
     await db.query("CREATE TABLE revoked_log (who text)");
     const revocation_statements = [`INSERT INTO revoked_log VALUES ('{{name}}')`, `DROP ROLE "{{name}}"`];
