@@ -17,7 +17,7 @@ const MISMATCH =
 const keyBytes = (b64: string) => new Uint8Array(Buffer.from(b64, "base64"));
 const silent = createLogger("silent");
 
-describe("leasehold rotate-master-key (PostgreSQL, key from LEASEHOLD_MASTER_KEY)", () => {
+describe("leasehold rotate-master-key (PostgreSQL, key from LEASEHOLD_MASTER_KEY)", { timeout: 90_000 }, () => {
   let tdb: TestDatabase;
   let db: Database | undefined;
   const keyA = testMasterKey();

@@ -8,7 +8,7 @@ const MISMATCH =
   "LEASEHOLD_MASTER_KEY does not match the master key this database was sealed with. " +
   "Start with the original key (to change keys, use `leasehold rotate-master-key`).";
 
-describe("master key check at start-up", () => {
+describe("master key check at start-up", { timeout: 90_000 }, () => {
   let db: TestDatabase;
   const keyA = testMasterKey();
   beforeEach(async () => {

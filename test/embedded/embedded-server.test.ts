@@ -10,7 +10,7 @@ const GENERATED_KEY_WARNING =
   "No LEASEHOLD_MASTER_KEY set: generated a master key in the data directory for the embedded quickstart. " +
   "Anyone who can read that file can decrypt every secret; set LEASEHOLD_MASTER_KEY for real deployments.";
 
-describe("embedded mode (no DATABASE_URL)", () => {
+describe("embedded mode (no DATABASE_URL)", { timeout: 60_000 }, () => {
   const running: EmbeddedServer[] = [];
   const dirs: string[] = [];
   const start = async (dir: string, env?: Record<string, string>) => {

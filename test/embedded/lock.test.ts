@@ -12,7 +12,7 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-describe("data directory lock", () => {
+describe("data directory lock", { timeout: 60_000 }, () => {
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0).reverse()) await f();

@@ -31,7 +31,7 @@ async function catalog(db: Database): Promise<Record<string, unknown[]>> {
   }
 }
 
-describe("migrations on the embedded database (PGlite)", () => {
+describe("migrations on the embedded database (PGlite)", { timeout: 60_000 }, () => {
   let dir: string;
   let embedded: Database;
   let pgdb: TestDatabase;
