@@ -7,9 +7,9 @@ import { PROJECT_ROOT } from "../../src/paths.js";
  * The embedded database has one connection: a query on the outer client inside
  * `prisma.$transaction(async (tx) => ...)` waits for the transaction, which waits for the query,
  * until the transaction times out (real PostgreSQL hides the bug). This scans src/ for interactive
- * transactions and fails on any reference to an outer client (`prisma`, `deps.prisma`, `db.prisma`)
- * inside the callback. Calls into repositories built on the outer client are not detectable here:
- * pass `tx` down instead.
+ * transactions (Prisma's `$transaction` and repository wrappers named `transaction`) and fails on
+ * any reference to an outer client (`prisma`, `deps.prisma`, `db.prisma`) inside the callback, and
+ * on any `await` of something other than the transaction's own client (an outer repository call).
  */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -29,14 +29,20 @@ function block(text: string, open: number): string {
   throw new Error("unbalanced braces");
 }
 
-export function findOuterClientUse(text: string): { param: string; offenders: string[] }[] {
+function findOuterClientUse(text: string): { param: string; offenders: string[] }[] {
   const found: { param: string; offenders: string[] }[] = [];
-  const start = /\$transaction\(\s*(?:async\s*)?\(?\s*(\w+)[^)=]*\)?\s*=>\s*/g;
+  const start = /\.\$?transaction\(\s*(?:async\s*)?\(?\s*(\w+)[^)=]*\)?\s*=>\s*/g;
   for (const m of text.matchAll(start)) {
     const param = m[1]!;
     const bodyStart = m.index + m[0].length;
     const body = text[bodyStart] === "{" ? block(text, bodyStart) : text.slice(bodyStart, text.indexOf("\n", bodyStart));
-    const offenders = [...body.matchAll(/(?<![\w.$])(?:(?:deps|db|this|opts|ctx)\.)?prisma\b/g)].map((x) => x[0]).filter((x) => x !== param);
+    const outerClient = [...body.matchAll(/(?<![\w.$])(?:(?:deps|db|this|opts|ctx)\.)?prisma\b/g)].map((x) => x[0]).filter((x) => x !== param);
+    // An await is fine when it calls the transaction client or hands it on (`helper(tx, ...)`).
+    const usesTx = new RegExp(`\\b${param}\\b`);
+    const outerAwaits = [...body.matchAll(/\bawait\s+([\w.$]+)\s*(?:\(([^)]*))?/g)]
+      .filter(([, callee, args]) => !callee!.startsWith(`${param}.`) && callee !== param && !usesTx.test(args ?? "") && !/\bprisma\b/.test(callee!))
+      .map(([, callee]) => callee!);
+    const offenders = [...outerClient, ...outerAwaits.map((x) => `await ${x}`)];
     found.push({ param, offenders });
   }
   return found;
@@ -47,6 +53,10 @@ describe("interactive transactions", () => {
     const bad = `await prisma.$transaction(async (tx) => {\n await tx.app.findMany();\n await deps.prisma.secret.count();\n});`;
     expect(findOuterClientUse(bad)).toEqual([{ param: "tx", offenders: ["deps.prisma"] }]);
     const good = `await opts.prisma.$transaction(async (tx) => {\n await tx.app.findMany();\n}, { timeout: 1 });`;
+    const repo = `await deps.secrets.transaction(async (tx) => {\n await tx.lockLive(a);\n await deps.apps.findApp(b);\n});`;
+    expect(findOuterClientUse(repo)).toEqual([{ param: "tx", offenders: ["await deps.apps.findApp"] }]);
+    const helper = `prisma.$transaction(async (tx) => {\n await lockPath(tx, id);\n return keyTaken(tx, id);\n});`;
+    expect(findOuterClientUse(helper)).toEqual([{ param: "tx", offenders: [] }]);
     expect(findOuterClientUse(good)).toEqual([{ param: "tx", offenders: [] }]);
     const arrow = `return prisma.$transaction((t) => run(prisma, t));`;
     expect(findOuterClientUse(arrow)).toEqual([{ param: "t", offenders: ["prisma"] }]);
