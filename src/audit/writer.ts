@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Prisma } from "../db/database.js";
 import type { AuditEventInput, AuditSink } from "./events.js";
+import { insertAuditRows, type AuditDb } from "./insert.js";
 import { toAuditRow } from "./rows.js";
 
 /** Past this many unwritten events (database down for long) new events are refused, loudly. */
@@ -11,7 +11,7 @@ const MAX_BACKOFF_MS = 30_000;
 const POISON_STRIKES = 3;
 
 export interface AuditWriterDeps {
-  prisma: { auditEvent: Pick<Prisma["auditEvent"], "createMany"> };
+  prisma: AuditDb;
   log: Logger;
   /** Buffered events are written at least this often. */
   intervalMs: number;
@@ -48,7 +48,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditSink {
   }, deps.intervalMs);
   timer.unref();
 
-  const insert = (batch: AuditEventInput[]) => deps.prisma.auditEvent.createMany({ data: batch.map(toAuditRow) });
+  const insert = (batch: AuditEventInput[]) => insertAuditRows(deps.prisma, batch.map(toAuditRow));
 
   function failed(err: unknown, pending: number): void {
     failures++;

@@ -37,15 +37,15 @@ describe("audit writer against PostgreSQL", () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     let calls = 0;
+    const real = a.db.prisma;
     const w = writer({
       prisma: {
-        auditEvent: {
-          createMany: (async (args: Parameters<typeof a.db.prisma.auditEvent.createMany>[0]) => {
-            calls++;
-            await gate; // the database "hangs" until the test opens the gate
-            return a.db.prisma.auditEvent.createMany(args);
-          }) as typeof a.db.prisma.auditEvent.createMany,
-        },
+        // The database "hangs" until the test opens the gate; then the real statement runs.
+        $executeRaw: (async (...args: Parameters<typeof real.$executeRaw>) => {
+          calls++;
+          await gate;
+          return real.$executeRaw(...args);
+        }) as typeof real.$executeRaw,
       },
     });
     for (let i = 0; i < 5; i++) expect(w.record(secretEvents(50))).toBeUndefined();
