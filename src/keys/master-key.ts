@@ -68,9 +68,20 @@ async function adoptPendingKeyFile(source: Extract<MasterKeySource, { kind: "fil
   log.warn({ file: source.pendingPath }, "discarded master.key.new from a rotation that never committed; the old key stays in use");
 }
 
-/** Reads the key file, or creates it on the first start of an embedded quickstart. */
-function loadOrCreateKeyFile(path: string, log: Logger): Uint8Array {
+/**
+ * Reads the key file, or creates it on the first start of an embedded quickstart. A missing file
+ * next to a database that already holds sealed data is an error, not a first start: a new key
+ * could never open that data, and writing one would only bury the problem.
+ */
+async function loadOrCreateKeyFile(path: string, prisma: Prisma, log: Logger): Promise<Uint8Array> {
   if (existsSync(path)) return readKeyFile(path);
+  const sealed = (await prisma.masterKeyCheck.count()) + (await prisma.environment.count());
+  if (sealed > 0) {
+    throw new MasterKeyFileError(
+      `${path} is missing, but the database next to it holds data sealed under a master key. ` +
+        "Restore the file from your backup (or set LEASEHOLD_MASTER_KEY to that key).",
+    );
+  }
   const key = MasterKey.generate();
   writeFileDurable(path, encodeMasterKey(key), "wx");
   fsyncDir(resolve(path, ".."));
@@ -93,7 +104,7 @@ export async function openMasterKey(config: Config, prisma: Prisma, log: Logger)
     key = source.key;
   } else {
     await adoptPendingKeyFile(source, prisma, log);
-    key = loadOrCreateKeyFile(source.path, log);
+    key = await loadOrCreateKeyFile(source.path, prisma, log);
   }
   const masterKey = new MasterKey(key);
   await verifyMasterKey(prisma, masterKey, describeSource(source));

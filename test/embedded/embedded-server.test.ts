@@ -94,6 +94,18 @@ describe("embedded mode (no DATABASE_URL)", { timeout: 60_000 }, () => {
     expect(existsSync(join(dir, "leasehold.lock"))).toBe(false);
   });
 
+  it("refuses to start when master.key is missing next to existing data, and does not write a new one", async () => {
+    const dir = await newDir();
+    await (await start(dir)).close();
+    running.length = 0;
+    rmSync(join(dir, "master.key"));
+    await expect(startEmbedded(dir)).rejects.toThrow(
+      `${join(dir, "master.key")} is missing, but the database next to it holds data sealed under a master key. ` +
+        "Restore the file from your backup (or set LEASEHOLD_MASTER_KEY to that key).",
+    );
+    expect(existsSync(join(dir, "master.key"))).toBe(false);
+  });
+
   it("uses LEASEHOLD_MASTER_KEY instead of a key file when it is set", async () => {
     const dir = await newDir();
     const key = Buffer.from(MasterKey.generate()).toString("base64");
