@@ -53,3 +53,15 @@ export async function phaseFixture(appName = "app"): Promise<PhaseFixture> {
     close: () => t.close(),
   };
 }
+
+export type WireSecret = Record<string, unknown> & { id: string; key: string; value: string; path: string; version: number; tags: string[] };
+
+/** The four methods for one caller and environment, through real HTTP. */
+export function secretsClient(f: PhaseFixture, auth: string, env = "Development") {
+  return {
+    post: (secrets: unknown[]) => f.t.http.post(f.url(env)).set("Authorization", auth).send({ secrets }),
+    put: (secrets: unknown[]) => f.t.http.put(f.url(env)).set("Authorization", auth).send({ secrets }),
+    del: (ids: string[]) => f.t.http.delete(f.url(env)).set("Authorization", auth).send({ secrets: ids }),
+    get: (extra: Record<string, string> = {}) => f.t.http.get(f.url(env, extra)).set("Authorization", auth),
+  };
+}
