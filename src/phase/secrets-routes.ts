@@ -14,8 +14,8 @@ import { toPhaseSecret } from "./secrets-wire.js";
 /** Phase mounts its public API at the root and under /public, each also behind /service. */
 export const PHASE_PREFIXES = ["", "/public", "/service", "/service/public"] as const;
 
-/** Methods Phase's secrets view has no action for: 403 after authentication, as Phase does. */
-const UNSUPPORTED = ["PATCH", "HEAD", "OPTIONS"] as const;
+/** Phase's secrets view maps these to read/create/update/delete; any other method is a 403 after authentication. */
+const SUPPORTED = new Set(["GET", "POST", "PUT", "DELETE"]);
 
 /** The environment the authentication hook resolved, or Phase's 403 when the query named none. */
 function environmentOf(req: FastifyRequest): EnvironmentRecord {
@@ -65,7 +65,7 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
     });
 
     scope.route({
-      method: [...UNSUPPORTED],
+      method: scope.supportedMethods.filter((m) => !SUPPORTED.has(m)),
       url,
       onRequest,
       handler: async (req) => {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { phaseFixture, type PhaseFixture } from "./fixtures.js";
 
@@ -14,6 +15,19 @@ beforeAll(async () => {
   secretId = res.body[0].id;
 });
 afterAll(async () => f?.close());
+
+/** Any HTTP method, through node:http (superagent knows only the common ones). */
+function rawRequest(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, f.t.url), { method, headers }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 const get = (url: string, auth?: string) => {
   const req = f.t.http.get(url);
@@ -222,9 +236,10 @@ describe("routing (notes 1)", () => {
     expect(res.body).toEqual({ error: `Unsupported HTTP method: ${method}` });
   });
 
-  it("HEAD after authentication: 403", async () => {
-    const res = await f.t.http.head(f.url()).set("Authorization", f.sa.auth);
+  it.each(["HEAD", "TRACE"])("%s after authentication: 403 (every method fastify knows)", async (method) => {
+    const res = await rawRequest(method, f.url(), { Authorization: f.sa.auth });
     expect(res.status).toBe(403);
+    if (method !== "HEAD") expect(JSON.parse(res.text)).toEqual({ error: `Unsupported HTTP method: ${method}` });
   });
 
   it("PATCH is checked before the environment context, after authentication", async () => {
