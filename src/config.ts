@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 
 /** Phase's DRF-style rate: "<int>/<period>", only the period's first letter counts (s, m, h, d). */
@@ -28,6 +29,19 @@ const masterKey = z.preprocess(
     .transform((v) => new Uint8Array(Buffer.from(v, "base64")))
     .optional(),
 );
+
+const intSetting = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+/** Points where the lease code can SIGKILL itself (crash tests; see src/leases/faults.ts). */
+export const FAULT_POINTS = [
+  "after-row-insert",
+  "after-provider-create",
+  "before-activate",
+  "after-claim",
+  "after-provider-revoke",
+  "before-finalize",
+] as const;
 
 const booleanFlag = z.preprocess(
   emptyToUndefined,
@@ -88,10 +102,45 @@ export const configSchema = z
     AUDIT_FLUSH_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(250)),
     AUDIT_BATCH_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_000).default(500)),
     LEASEHOLD_REVOCATION_PAUSED: booleanFlag,
+    /** The reaper's node-cron schedule (6 fields, seconds first), or "off" to run it only by hand. */
+    LEASEHOLD_REAPER_SCHEDULE: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((v) => v === "off" || cron.validate(v), { message: 'must be a cron expression such as "* * * * * *", or "off"' })
+        .default("* * * * * *"),
+    ),
+    /** Failed revocation attempts before a lease becomes REVOKE_FAILED (then retried slowly). */
+    LEASEHOLD_REVOCATION_MAX_ATTEMPTS: intSetting(1, 100, 6),
+    /** Exponential backoff with full jitter between attempts: base * 2^(attempt-1), capped. */
+    LEASEHOLD_REVOCATION_BACKOFF_BASE_MS: intSetting(1, 3_600_000, 2_000),
+    LEASEHOLD_REVOCATION_BACKOFF_MAX_MS: intSetting(1, 86_400_000, 300_000),
+    /** How often a REVOKE_FAILED lease is tried again. */
+    LEASEHOLD_REVOCATION_SLOW_RETRY_MS: intSetting(1_000, 7 * 86_400_000, 3_600_000),
+    /** How long a claim (by the reaper or a revoke request) is exclusive before others may take over. */
+    LEASEHOLD_REAPER_CLAIM_TTL_MS: intSetting(100, 3_600_000, 120_000),
+    /** Leases claimed per reaper query. */
+    LEASEHOLD_REAPER_BATCH_SIZE: intSetting(1, 10_000, 200),
+    /** Revocations running at once against one provider configuration (one target database or account). */
+    LEASEHOLD_REAPER_CONCURRENCY_PER_TARGET: intSetting(1, 1_000, 4),
+    /** A lease still CREATING after this long is rolled back by the reaper. */
+    LEASEHOLD_LEASE_CREATE_TIMEOUT_MS: intSetting(100, 3_600_000, 60_000),
+    /** A provider revoke call taking longer than this counts as a failed (retryable) attempt. */
+    LEASEHOLD_PROVIDER_TIMEOUT_MS: intSetting(100, 3_600_000, 30_000),
+    /** Test-only: SIGKILL this process at a lease step; honoured only with NODE_ENV=test or the flag below. */
+    LEASEHOLD_FAULT: z.preprocess(emptyToUndefined, z.enum(FAULT_POINTS).optional()),
+    LEASEHOLD_ENABLE_FAULT_INJECTION: booleanFlag,
     /** Behind a reverse proxy: take the client IP from X-Real-IP / X-Forwarded-For for the audit trail. */
     TRUST_PROXY: booleanFlag,
   })
   .superRefine((c, ctx) => {
+    if (c.LEASEHOLD_PROVIDER_TIMEOUT_MS >= c.LEASEHOLD_REAPER_CLAIM_TTL_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LEASEHOLD_PROVIDER_TIMEOUT_MS"],
+        message: "must be shorter than LEASEHOLD_REAPER_CLAIM_TTL_MS (a claim must outlive the call it covers)",
+      });
+    }
     if (c.DATABASE_URL && !c.LEASEHOLD_MASTER_KEY) {
       ctx.addIssue({
         code: "custom",

@@ -9,6 +9,10 @@ import type { MasterKey } from "./crypto/envelope.js";
 import type { Database } from "./db/database.js";
 import { createIdentityRepository } from "./identity/repository.js";
 import { createIdentityService } from "./identity/service.js";
+import { createLeaseModule } from "./leases/module.js";
+import type { Logger } from "./logger.js";
+import type { Provider } from "./providers/provider.js";
+import { createProviderRegistry } from "./providers/registry.js";
 import { createSecretRepository } from "./secrets/repository.js";
 import { createSecretService } from "./secrets/service.js";
 
@@ -18,6 +22,9 @@ export interface CoreDeps {
   masterKey: MasterKey;
   clock: Clock;
   audit: AuditSink;
+  log?: Logger;
+  /** Providers added to (or replacing) the built-in ones, by id: tests wrap the real ones here. */
+  extraProviders?: Provider[];
 }
 
 /** Wires repositories into services. Routes receive services only; nothing here listens. */
@@ -26,10 +33,13 @@ export function createContainer(deps: CoreDeps) {
   const apps = createAppRepository(db.prisma);
   const identity = createIdentityRepository(db.prisma);
   const secretsRepo = createSecretRepository(db.prisma);
+  const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
+  const leaseModule = createLeaseModule({ config: deps.config, prisma: db.prisma, masterKey, clock, audit, apps, providers, log: deps.log });
   const contexts = createEnvironmentContextResolver({
     apps,
     identity,
-    secretEnvironment: (id) => secretsRepo.findEnvironmentIdOfSecret(id),
+    // Phase's secret_id may name a static or a dynamic secret.
+    secretEnvironment: async (id) => (await secretsRepo.findEnvironmentIdOfSecret(id)) ?? leaseModule.dynamicSecretEnvironment(id),
   });
   return {
     ...deps,
@@ -38,6 +48,14 @@ export function createContainer(deps: CoreDeps) {
     appService: createAppService({ apps, masterKey }),
     identityService: createIdentityService({ identity, apps, clock }),
     secretService: createSecretService({ secrets: secretsRepo, apps, contexts, masterKey, clock, audit }),
+    providers,
+    /** Dynamic secret definitions (src/dynamic). */
+    dynamicSecrets: leaseModule.dynamicSecrets,
+    /** Lease create/renew/revoke/force/list (src/leases). */
+    leases: leaseModule.leases,
+    /** Revokes expired and pending leases; started by the server after listen. */
+    reaper: leaseModule.reaper,
+    instanceId: leaseModule.instanceId,
   };
 }
 

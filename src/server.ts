@@ -10,6 +10,7 @@ import { openDatabase, type Database } from "./db/database.js";
 import type { App } from "./http/types.js";
 import type { IssuedToken } from "./identity/service.js";
 import { openMasterKey } from "./keys/master-key.js";
+import type { Provider } from "./providers/provider.js";
 
 export interface RunningServer {
   app: App;
@@ -24,6 +25,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Called with the bootstrap token when this start created the first Owner. */
   onBootstrap?: (token: string) => void;
+  /** Extra dynamic-secret providers (tests wrap the real ones to count calls or inject failures). */
+  providers?: Provider[];
 }
 
 /** Opens the database, migrates, checks the master key, bootstraps, and prepares the app. */
@@ -43,7 +46,15 @@ export async function prepare(config: Config, log: Logger, opts: StartOptions = 
     for (const name of migrations.checksumMismatches) log.warn({ migration: name }, "applied migration differs from its file");
     const masterKey = await openMasterKey(config, db.prisma, log);
     const audit = createAuditWriter({ prisma: db.prisma, log, intervalMs: config.AUDIT_FLUSH_INTERVAL_MS, batchSize: config.AUDIT_BATCH_SIZE });
-    const container = createContainer({ config, db, masterKey, clock: opts.clock ?? systemClock, audit });
+    const container = createContainer({
+      config,
+      db,
+      masterKey,
+      clock: opts.clock ?? systemClock,
+      audit,
+      log,
+      ...(opts.providers ? { extraProviders: opts.providers } : {}),
+    });
     const issued = await container.identityService.bootstrap({ token: config.LEASEHOLD_BOOTSTRAP_TOKEN });
     if (issued && !config.LEASEHOLD_BOOTSTRAP_TOKEN) opts.onBootstrap?.(issued.token);
     if (issued) log.info({ tokenId: issued.id }, "created the first Owner");
@@ -64,11 +75,15 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      // After in-flight requests: finish running revocations, hand back queued claims.
+      await container.reaper.stop().catch((err: unknown) => log.error({ err }, "reaper stop failed"));
+      await container.providers.closeAll();
       await container.audit.close();
       await db.close();
     })());
   try {
     const address = await app.listen({ host: config.HOST, port: config.PORT });
+    container.reaper.start();
     return { app, container, url: address, close };
   } catch (e) {
     await close();

@@ -7,7 +7,8 @@ import type { EnvironmentKeys } from "./envelope.js";
  */
 export type SealedField =
   | { table: "secret"; field: "key" | "value" | "comment" }
-  | { table: "personal_secret"; field: "value" };
+  | { table: "personal_secret"; field: "value" }
+  | { table: "dynamic_secret"; field: "config" | "key_map" };
 
 export function fieldAd(target: SealedField, rowId: string): string {
   return `leasehold/v1/${target.table}/${rowId}/${target.field}`;

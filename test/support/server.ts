@@ -4,6 +4,7 @@ import supertest from "supertest";
 import { ManualClock } from "../../src/clock.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import type { Provider } from "../../src/providers/provider.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -28,6 +29,8 @@ export interface TestServerOptions {
   /** Reuse a database (restart tests); otherwise a fresh one is created and dropped on close. */
   db?: TestDatabase;
   masterKey?: string;
+  /** Extra dynamic-secret providers (e.g. a wrapper around the real one that fails on demand). */
+  providers?: Provider[];
 }
 
 export const testMasterKey = () => randomBytes(32).toString("base64");
@@ -55,7 +58,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   });
   const clock = opts.clock ?? new ManualClock();
   const log = createLogger(config.LOG_LEVEL, sink);
-  const server = await startServer(config, log, { clock });
+  const server = await startServer(config, log, { clock, ...(opts.providers ? { providers: opts.providers } : {}) });
   let closed = false;
   return {
     url: server.url,

@@ -1,0 +1,223 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { AppRepository } from "../apps/repository.js";
+import { isUuid } from "../auth/environment-context.js";
+import { isAdmin, type Principal } from "../auth/principal.js";
+import type { Clock } from "../clock.js";
+import type { MasterKey } from "../crypto/envelope.js";
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
+import type { ProviderLookup } from "../leases/revoker.js";
+import type { LeaseRepository } from "../leases/repository.js";
+import type { Actor } from "../leases/types.js";
+import type { Provider } from "../providers/provider.js";
+import { scrub } from "../providers/scrub.js";
+import { folderChain, normalizePath } from "../secrets/paths.js";
+import { buildKeyMap, keyMapDigests, keyMapInputSchema, type StoredKeyMapEntry } from "./key-map.js";
+import type { DefinitionChanges, DefinitionFilter, DefinitionRecord, DefinitionRepository } from "./repository.js";
+import { openConfig, openKeyMap, sealConfig, sealKeyMap, toView, type DynamicSecretView } from "./sealing.js";
+
+const TEN_YEARS = 10 * 365 * 86_400;
+const ttl = z.number().int().min(60, "must be at least 60 seconds").max(TEN_YEARS, "must be at most 10 years");
+const fields = {
+  name: z.string().trim().min(1, "must not be empty").max(128).refine((n) => !n.includes("/"), "must not contain '/'"),
+  description: z.string().max(10_000),
+  config: z.record(z.string(), z.unknown()),
+  keyMap: keyMapInputSchema,
+  defaultTtl: ttl,
+  maxTtl: ttl,
+  /** Check the config reaches the target (provider.testConnection) before saving. */
+  verifyConnection: z.boolean(),
+};
+const createSchema = z.object({
+  environmentId: z.string().refine(isUuid, "must be a UUID"),
+  path: z.string().max(1_000).default("/"),
+  provider: z.string().min(1),
+  ...fields,
+  description: fields.description.default(""),
+  keyMap: fields.keyMap.optional(),
+  verifyConnection: fields.verifyConnection.default(true),
+});
+const updateSchema = z.object(fields).partial();
+
+export type CreateDefinitionInput = z.input<typeof createSchema>;
+export type UpdateDefinitionInput = z.input<typeof updateSchema>;
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new BadRequestError(`Invalid ${issue?.path.join(".") || "input"}: ${issue?.message ?? "invalid value"}`);
+}
+
+const notFound = () => new NotFoundError("Dynamic secret not found");
+
+/** A loaded definition, decrypted, for the lease service. */
+export interface OpenedDefinition {
+  record: DefinitionRecord;
+  provider: Provider;
+  config: unknown;
+  keyMap: StoredKeyMapEntry[];
+}
+
+/**
+ * Dynamic secret definitions: which provider, with what (sealed) config, which output keys, and
+ * the TTL bounds. Managing them needs Owner or Admin: a definition holds root credentials.
+ * Leases carry their own snapshot of the config, so edits and deletion never strand a lease.
+ */
+export function createDefinitionService(deps: {
+  definitions: DefinitionRepository;
+  leases: Pick<LeaseRepository, "requestRevocationOfDefinition">;
+  apps: Pick<AppRepository, "findEnvironment">;
+  providers: ProviderLookup;
+  masterKey: MasterKey;
+  clock: Clock;
+}) {
+  const { definitions, masterKey } = deps;
+  const keysOf = (row: { environmentId: string; environment: { wrappedKey: Uint8Array } }) =>
+    masterKey.unwrap(row.environmentId, row.environment.wrappedKey);
+  const view = (row: DefinitionRecord) => toView(row, keysOf(row), deps.providers.get(row.provider));
+
+  function requireAdmin(p: Principal): void {
+    if (!isAdmin(p)) throw new ForbiddenError("Only an Owner or Admin can manage dynamic secrets.");
+  }
+
+  function providerOf(id: string): Provider {
+    const provider = deps.providers.get(id);
+    if (!provider) throw new BadRequestError(`Unknown provider '${id}'.`);
+    return provider;
+  }
+
+  async function validConfig(provider: Provider, raw: Record<string, unknown>, verify: boolean): Promise<unknown> {
+    const r = provider.configSchema.safeParse(raw);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new BadRequestError(`Invalid config: ${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid value"}`);
+    }
+    if (verify) {
+      try {
+        await provider.testConnection(r.data);
+      } catch (err) {
+        const secrets = provider.secretFields.map((f) => raw[f]).filter((v): v is string => typeof v === "string");
+        throw new BadRequestError(`The connection test failed: ${scrub(err instanceof Error ? err.message : String(err), secrets)}`);
+      }
+    }
+    return r.data;
+  }
+
+  async function findLive(id: string): Promise<DefinitionRecord> {
+    const row = isUuid(id) ? await definitions.findLive(id) : null;
+    if (!row) throw notFound();
+    return row;
+  }
+
+  return {
+    async create(principal: Principal, input: CreateDefinitionInput): Promise<DynamicSecretView> {
+      requireAdmin(principal);
+      const i = parse(createSchema, input);
+      if (i.defaultTtl > i.maxTtl) throw new BadRequestError("default_ttl must not exceed max_ttl.");
+      const env = await deps.apps.findEnvironment(i.environmentId);
+      if (!env) throw new NotFoundError("Environment not found");
+      const provider = providerOf(i.provider);
+      const config = await validConfig(provider, i.config, i.verifyConnection);
+      const keyMap = buildKeyMap(provider.defaultKeyMap, i.keyMap);
+      const keys = masterKey.unwrap(env.id, env.wrappedKey);
+      const id = randomUUID();
+      const path = normalizePath(i.path);
+      const row = await definitions.create(
+        {
+          id,
+          environmentId: env.id,
+          path,
+          name: i.name,
+          description: i.description,
+          provider: provider.id,
+          configCipher: sealConfig(keys, id, config),
+          keyMapCipher: sealKeyMap(keys, id, keyMap),
+          keyDigests: keyMapDigests(keyMap, keys.salt),
+          defaultTtl: i.defaultTtl,
+          maxTtl: i.maxTtl,
+        },
+        folderChain(path),
+        deps.clock.now(),
+      );
+      if (!row) throw new ConflictError("A secret with one of these key names already exists at this path.");
+      return view(row);
+    },
+
+    /** Omitted secret config fields keep their stored values, so a client never needs to read them back. */
+    async update(principal: Principal, id: string, input: UpdateDefinitionInput): Promise<DynamicSecretView> {
+      requireAdmin(principal);
+      const i = parse(updateSchema, input);
+      const row = await findLive(id);
+      const keys = keysOf(row);
+      const provider = providerOf(row.provider);
+      const changes: DefinitionChanges = {};
+      if (i.name !== undefined) changes.name = i.name;
+      if (i.description !== undefined) changes.description = i.description;
+      if (i.defaultTtl !== undefined) changes.defaultTtl = i.defaultTtl;
+      if (i.maxTtl !== undefined) changes.maxTtl = i.maxTtl;
+      if ((i.defaultTtl ?? row.defaultTtl) > (i.maxTtl ?? row.maxTtl)) throw new BadRequestError("default_ttl must not exceed max_ttl.");
+      if (i.config !== undefined) {
+        const stored = openConfig(keys, row.id, row.configCipher);
+        const merged = { ...i.config };
+        for (const f of provider.secretFields) if (merged[f] === undefined && stored[f] !== undefined) merged[f] = stored[f];
+        changes.configCipher = sealConfig(keys, row.id, await validConfig(provider, merged, i.verifyConnection ?? true));
+      }
+      if (i.keyMap !== undefined) {
+        const current = openKeyMap(keys, row.id, row.keyMapCipher);
+        const merged = buildKeyMap(provider.defaultKeyMap, [...i.keyMap, ...current.filter((c) => !i.keyMap!.some((k) => k.id === c.id))]);
+        changes.keyMapCipher = sealKeyMap(keys, row.id, merged);
+        changes.keyDigests = keyMapDigests(merged, keys.salt);
+      }
+      const updated = await definitions.update(row.id, row, changes);
+      if (updated === "gone") throw notFound();
+      if (!updated) throw new ConflictError("A secret with one of these key names already exists at this path.");
+      return view(updated);
+    },
+
+    /** Soft delete; every live lease is then revoked by the reaper (and ends EXPIRED, as in Phase). */
+    async delete(principal: Principal, id: string, actor: Actor): Promise<{ revokingLeases: number }> {
+      requireAdmin(principal);
+      const row = await findLive(id);
+      const now = deps.clock.now();
+      if (!(await definitions.softDelete(row.id, now))) throw notFound();
+      const revokingLeases = await deps.leases.requestRevocationOfDefinition(row.id, now, {
+        type: "revoke_requested",
+        actor,
+        metadata: { reason: "definition_deleted" },
+      });
+      return { revokingLeases };
+    },
+
+    async get(id: string): Promise<DynamicSecretView> {
+      return view(await findLive(id));
+    },
+
+    /** Live definitions of an environment; Phase's filters (path exact, id, name exact). */
+    async list(environmentId: string, filter: DefinitionFilter = {}): Promise<DynamicSecretView[]> {
+      if (filter.id !== undefined && !isUuid(filter.id)) return [];
+      const path = filter.path === undefined ? undefined : normalizePath(filter.path);
+      const rows = await definitions.list(environmentId, { ...filter, path });
+      return rows.map(view);
+    },
+
+    /** For the lease service: the live definition, decrypted. */
+    async open(id: string): Promise<OpenedDefinition> {
+      const record = await findLive(id);
+      const keys = keysOf(record);
+      return {
+        record,
+        provider: providerOf(record.provider),
+        config: openConfig(keys, record.id, record.configCipher),
+        keyMap: openKeyMap(keys, record.id, record.keyMapCipher),
+      };
+    },
+
+    /** For the secrets service: is this keyDigest a dynamic secret's key at (environment, path)? */
+    isKeyDigestTaken(environmentId: string, path: string, keyDigest: string): Promise<boolean> {
+      return definitions.isKeyDigestTaken(environmentId, normalizePath(path), [keyDigest]);
+    },
+  };
+}
+
+export type DefinitionService = ReturnType<typeof createDefinitionService>;

@@ -1,0 +1,149 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Principal } from "../auth/principal.js";
+import type { Clock } from "../clock.js";
+import type { DefinitionService, OpenedDefinition } from "../dynamic/service.js";
+import { NotFoundError } from "../errors.js";
+import type { ServerKeys } from "../keys/server-keys.js";
+import type { CreatedCredential } from "../providers/provider.js";
+import { LeaseMessages, LeaseProviderError } from "./errors.js";
+import type { FaultInjector } from "./faults.js";
+import type { LeaseRepository, NewLease } from "./repository.js";
+import type { Revoker } from "./revoker.js";
+import { scrubbedMessage, sealState, secretsIn, type LeaseState } from "./state.js";
+import { leaseTtl } from "./ttl.js";
+import type { Actor, LeaseRecord } from "./types.js";
+
+export interface CreateLeaseInput {
+  /** The dynamic secret (definition) id. */
+  secretId: string;
+  /** When given, the definition must be in this environment (the one the caller was authorised for). */
+  environmentId?: string | undefined;
+  /** Seconds; 0, null or missing mean the definition's default_ttl (Phase). */
+  ttl?: number | null | undefined;
+}
+
+export interface CreatedLease {
+  lease: LeaseRecord;
+  /** The credential in key_map order, as Phase returns it: only here, never stored in clear or listed. */
+  credentials: { key: string; value: string }[];
+}
+
+export interface CreateDeps {
+  repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback">;
+  definitions: Pick<DefinitionService, "open">;
+  revoker: Revoker;
+  keys: ServerKeys;
+  clock: Clock;
+  instanceId: string;
+  createTimeoutMs: number;
+  claimTtlMs: number;
+  faults: FaultInjector;
+  log?: Logger | undefined;
+}
+
+const after = (d: Date, ms: number) => new Date(d.getTime() + ms);
+
+/**
+ * Crash-safe lease creation. The row (with the planned upstream identity and everything needed
+ * to remove it, sealed) is committed as CREATING and claimed by this instance BEFORE the provider
+ * is called; it becomes ACTIVE only by a conditional UPDATE that still finds it ours. Whatever
+ * stops this function half-way (provider error, crash, a hang past the create timeout), the row
+ * is revoked by its planned identity, by us or by the reaper once the claim runs out, and ends
+ * CREATE_FAILED. The credential is returned only after ACTIVE is committed.
+ */
+export function createLeaseCreator(deps: CreateDeps) {
+  const { repo, clock, instanceId, faults } = deps;
+
+  /** Queue the lease for revocation (claimed by us) and revoke now through the one revocation path. */
+  async function rollback(key: Uint8Array, def: OpenedDefinition, leaseId: string, state: LeaseState, err: unknown, actor: Actor) {
+    const error = scrubbedMessage(err, secretsIn(state, def.provider));
+    deps.log?.warn({ leaseId, provider: def.provider.id, identity: state.planned.identity, error }, "lease creation failed; rolling back");
+    try {
+      const now = clock.now();
+      const claimed = await repo.queueRollback(leaseId, sealState(key, leaseId, state), { by: instanceId, until: after(now, deps.claimTtlMs) }, error, now, {
+        type: "create_failed",
+        actor,
+        metadata: { error },
+      });
+      // A failed attempt is recorded on the row and retried by the reaper.
+      if (claimed) await deps.revoker.revokeClaimed(claimed, actor);
+    } catch (e) {
+      // Our database failed: the row stays CREATING and the reaper rolls it back after the timeout.
+      deps.log?.error({ err: e, leaseId }, "could not record the rollback; the reaper will clean up");
+    }
+  }
+
+  return async function createLease(principal: Principal, actor: Actor, input: CreateLeaseInput): Promise<CreatedLease> {
+    const def = await deps.definitions.open(input.secretId);
+    if (input.environmentId !== undefined && def.record.environmentId !== input.environmentId) {
+      throw new NotFoundError("Dynamic secret not found");
+    }
+    const ttl = leaseTtl(input.ttl, def.record);
+    const key = await deps.keys.get("leases");
+    const now = clock.now();
+    const id = randomUUID();
+    const expiresAt = after(now, ttl * 1000);
+    const roleName = def.record.name;
+    const planned = def.provider.plan(def.config, { leaseId: id, roleName });
+    const state: LeaseState = { v: 1, config: def.config, planned };
+    const row: NewLease = {
+      id,
+      dynamicSecretId: def.record.id,
+      environmentId: def.record.environmentId,
+      provider: def.provider.id,
+      name: def.record.name,
+      description: def.record.description,
+      ownerUserId: principal.kind === "user" ? principal.id : null,
+      ownerServiceAccountId: principal.kind === "service_account" ? principal.id : null,
+      ttlSeconds: ttl,
+      createdAt: now,
+      expiresAt,
+      upstreamIdentity: planned.identity,
+      stateCipher: sealState(key, id, state),
+      claimedBy: instanceId,
+      claimedUntil: after(now, deps.createTimeoutMs),
+    };
+    await repo.insertCreating(row);
+    faults("after-row-insert");
+
+    let created: CreatedCredential;
+    try {
+      created = await def.provider.create(def.config, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl });
+    } catch (err) {
+      await rollback(key, def, id, state, err, actor);
+      throw new LeaseProviderError(LeaseMessages.createFailed);
+    }
+    faults("after-provider-create");
+
+    const full: LeaseState = { ...state, revocation: created.revocation };
+    const sealed = sealState(key, id, full);
+    faults("before-activate");
+    const activated = await repo.activate(id, instanceId, sealed, clock.now(), {
+      type: "created",
+      actor,
+      metadata: { ttl, expiresAt: expiresAt.toISOString(), identity: planned.identity },
+    });
+    if (!activated) {
+      // Too slow: the reaper took the row and rolled back the planned identity, maybe before the
+      // provider finished. Revoke again now that creation is over.
+      await rollback(key, def, id, full, new Error("Creation did not complete in time; the lease was rolled back."), actor);
+      throw new LeaseProviderError(LeaseMessages.createFailed);
+    }
+    const credentials = def.keyMap.map((e) => ({ key: e.key_name, value: created.outputs[e.id] ?? "" }));
+    const lease: LeaseRecord = {
+      ...row,
+      status: "ACTIVE",
+      stateCipher: sealed,
+      renewedAt: null,
+      revokedAt: null,
+      revokeReason: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      claimedBy: null,
+      claimedUntil: null,
+      lastError: null,
+    };
+    return { lease, credentials };
+  };
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { AppRepository } from "../apps/repository.js";
+import type { AuditSink } from "../audit/events.js";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import type { MasterKey } from "../crypto/envelope.js";
+import type { Prisma } from "../db/database.js";
+import { createDefinitionRepository } from "../dynamic/repository.js";
+import { createDefinitionService } from "../dynamic/service.js";
+import { createServerKeys } from "../keys/server-keys.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import { createLeaseCreator } from "./create.js";
+import { createFaultInjector } from "./faults.js";
+import { createReaper } from "./reaper.js";
+import { createLeaseRepository, createOwnerLookup } from "./repository.js";
+import { createRevoker, type ProviderLookup } from "./revoker.js";
+import { createLeaseService } from "./service.js";
+
+/** This process's claim name: distinct per process, readable in the leases table. */
+export const newInstanceId = () => `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
+
+/** The registry throws on unknown ids; the lease code treats an unknown provider as a recorded failure. */
+export const lookupIn = (registry: Pick<ProviderRegistry, "has" | "get">): ProviderLookup => ({
+  get: (id) => (registry.has(id) ? registry.get(id) : undefined),
+});
+
+/**
+ * Wires dynamic-secret definitions, leases, the revocation path and the reaper. Nothing runs
+ * until `reaper.start()` (the server calls it after listen).
+ */
+export function createLeaseModule(deps: {
+  config: Config;
+  prisma: Prisma;
+  masterKey: MasterKey;
+  clock: Clock;
+  audit: AuditSink;
+  apps: Pick<AppRepository, "findEnvironment">;
+  providers: ProviderRegistry;
+  log?: Logger | undefined;
+  instanceId?: string;
+}) {
+  const { config: c, prisma, clock } = deps;
+  const log = deps.log?.child({ component: "leases" });
+  const instanceId = deps.instanceId ?? newInstanceId();
+  const providers = lookupIn(deps.providers);
+  const keys = createServerKeys({ prisma, masterKey: deps.masterKey });
+  const repo = createLeaseRepository(prisma);
+  const definitionRepo = createDefinitionRepository(prisma);
+  const faults = createFaultInjector(c, log);
+  const revoker = createRevoker({
+    repo,
+    providers,
+    keys,
+    clock,
+    instanceId,
+    faults,
+    log,
+    providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
+    policy: {
+      baseMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,
+      maxMs: c.LEASEHOLD_REVOCATION_BACKOFF_MAX_MS,
+      maxAttempts: c.LEASEHOLD_REVOCATION_MAX_ATTEMPTS,
+      slowRetryMs: c.LEASEHOLD_REVOCATION_SLOW_RETRY_MS,
+    },
+  });
+  const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock });
+  const createLease = createLeaseCreator({
+    repo,
+    definitions,
+    revoker,
+    keys,
+    clock,
+    instanceId,
+    faults,
+    log,
+    createTimeoutMs: c.LEASEHOLD_LEASE_CREATE_TIMEOUT_MS,
+    claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
+  });
+  const leases = createLeaseService({
+    repo,
+    ownersOf: createOwnerLookup(prisma),
+    definitions: definitionRepo,
+    providers,
+    createLease,
+    revoker,
+    keys,
+    clock,
+    audit: deps.audit,
+    instanceId,
+    claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
+    paused: c.LEASEHOLD_REVOCATION_PAUSED,
+    log,
+  });
+  const reaper = createReaper({
+    repo,
+    revoker,
+    keys,
+    clock,
+    instanceId,
+    log,
+    settings: {
+      schedule: c.LEASEHOLD_REAPER_SCHEDULE,
+      batchSize: c.LEASEHOLD_REAPER_BATCH_SIZE,
+      concurrencyPerTarget: c.LEASEHOLD_REAPER_CONCURRENCY_PER_TARGET,
+      claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
+      skipDelayMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,
+      paused: c.LEASEHOLD_REVOCATION_PAUSED,
+    },
+  });
+  return {
+    instanceId,
+    dynamicSecrets: definitions,
+    /** The lookup the secrets service and the env-context resolver use for dynamic secret ids. */
+    dynamicSecretEnvironment: (id: string) => definitionRepo.findEnvironmentId(id),
+    leases,
+    reaper,
+  };
+}
+
+export type LeaseModule = ReturnType<typeof createLeaseModule>;

@@ -1,0 +1,153 @@
+import { createHash } from "node:crypto";
+import cron, { type ScheduledTask } from "node-cron";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { ServerKeys } from "../keys/server-keys.js";
+import { createKeyedLimiter } from "./limiter.js";
+import type { LeaseRepository } from "./repository.js";
+import type { Revoker } from "./revoker.js";
+import { openState } from "./state.js";
+import type { LeaseRecord } from "./types.js";
+
+export interface ReaperSettings {
+  /** node-cron expression, or "off" (tests and benchmarks call tick() themselves). */
+  schedule: string;
+  batchSize: number;
+  concurrencyPerTarget: number;
+  claimTtlMs: number;
+  /** Delay before a lease skipped because its target just failed is due again. */
+  skipDelayMs: number;
+  paused: boolean;
+}
+
+export interface TickResult {
+  claimed: number;
+  revoked: number;
+  failed: number;
+  /** Claimed but handed back untouched (target failing in this tick, or stopping). */
+  released: number;
+}
+
+/**
+ * The reaper: the leases table is the schedule. A tick claims due rows in one short statement
+ * (FOR UPDATE SKIP LOCKED, so concurrent instances never share a row), then revokes them outside
+ * any transaction, at most `concurrencyPerTarget` at a time per provider configuration. A target
+ * whose revocation fails with a retryable error gets no more attempts in that tick: the rest of
+ * its leases are released and come back after `skipDelayMs` without spending an attempt, so an
+ * outage costs one timeout per tick rather than one per lease. Nothing lives in memory between
+ * ticks, so a restart has nothing to restore.
+ */
+export function createReaper(deps: {
+  repo: Pick<LeaseRepository, "claimDue" | "release" | "releaseAll">;
+  revoker: Revoker;
+  keys: ServerKeys;
+  clock: Clock;
+  instanceId: string;
+  settings: ReaperSettings;
+  log?: Logger | undefined;
+}) {
+  const { repo, clock, settings, instanceId } = deps;
+  const limiter = createKeyedLimiter(settings.concurrencyPerTarget);
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopping = false;
+  let task: ScheduledTask | undefined;
+
+  async function targetOf(lease: LeaseRecord): Promise<string> {
+    try {
+      const state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
+      return createHash("sha256").update(`${lease.provider}\n${JSON.stringify(state?.config ?? null)}`).digest("hex");
+    } catch {
+      return `${lease.provider}:unreadable`; // the revoker records why
+    }
+  }
+
+  async function processBatch(rows: LeaseRecord[], result: TickResult): Promise<void> {
+    const tripped = new Set<string>();
+    const skipped: string[] = [];
+    await Promise.all(
+      rows.map(async (lease) => {
+        const target = await targetOf(lease);
+        await limiter.run(target, async () => {
+          if (stopping || tripped.has(target)) return void skipped.push(lease.id);
+          try {
+            const outcome = await deps.revoker.revokeClaimed(lease);
+            if (outcome.kind === "revoked") result.revoked++;
+            if (outcome.kind === "failed") {
+              result.failed++;
+              if (outcome.retryable) tripped.add(target);
+            }
+          } catch (err) {
+            // Our own database failed mid-way: the claim runs out and the lease is due again.
+            result.failed++;
+            deps.log?.error({ err, leaseId: lease.id }, "reaper could not record a revocation outcome");
+          }
+        });
+      }),
+    );
+    if (skipped.length > 0) {
+      const now = clock.now();
+      const next = stopping ? now : new Date(now.getTime() + settings.skipDelayMs);
+      result.released += await repo.release(skipped, instanceId, next, now);
+    }
+  }
+
+  async function runOnce(): Promise<TickResult> {
+    const result: TickResult = { claimed: 0, revoked: 0, failed: 0, released: 0 };
+    if (settings.paused) return result;
+    // Keep claiming while batches come back full: a backlog drains within one tick.
+    while (!stopping) {
+      const now = clock.now();
+      const rows = await repo.claimDue({ by: instanceId, until: new Date(now.getTime() + settings.claimTtlMs) }, now, settings.batchSize);
+      result.claimed += rows.length;
+      if (rows.length > 0) await processBatch(rows, result);
+      if (rows.length < settings.batchSize) break;
+    }
+    if (result.claimed > 0) deps.log?.info({ ...result }, "reaper tick");
+    return result;
+  }
+
+  /** One pass over due leases; calls queue behind a pass already running (cron or manual). */
+  function tick(): Promise<TickResult> {
+    const run = chain.then(runOnce);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  const cronLogger = {
+    info: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
+    // With noOverlap a blocked run is expected whenever a pass takes over a second.
+    warn: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
+    error: (m: string | Error, err?: Error) => deps.log?.error({ component: "node-cron", err: err ?? m }, "reaper task error"),
+    debug: (m: string | Error) => deps.log?.trace({ component: "node-cron" }, String(m)),
+  };
+
+  return {
+    tick,
+    /** Starts the schedule (no-op when "off"). */
+    start(): void {
+      if (task || settings.schedule === "off") return;
+      if (settings.paused) deps.log?.warn("LEASEHOLD_REVOCATION_PAUSED: leases will not be revoked until it is unset");
+      stopping = false;
+      task = cron.schedule(
+        settings.schedule,
+        async () => {
+          await tick().catch((err: unknown) => deps.log?.error({ err }, "reaper tick failed"));
+        },
+        { name: `leasehold-reaper-${instanceId}`, noOverlap: true, logger: cronLogger, suppressMissedWarning: true },
+      );
+    },
+    /** Graceful: no new ticks, in-flight revocations finish, queued claims are handed back (due now). */
+    async stop(): Promise<void> {
+      stopping = true;
+      if (task) {
+        await task.stop();
+        await task.destroy();
+        task = undefined;
+      }
+      await chain;
+      await repo.releaseAll(instanceId, clock.now());
+    },
+  };
+}
+
+export type Reaper = ReturnType<typeof createReaper>;

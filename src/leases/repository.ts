@@ -1,0 +1,265 @@
+import type { Bytes } from "../crypto/aead.js";
+import type { Prisma } from "../db/database.js";
+import { Prisma as P } from "../generated/prisma/client.js";
+import type { LeaseStatus } from "../generated/prisma/enums.js";
+import type { LeaseEventInput, LeaseRecord, RevokeReason } from "./types.js";
+import type { LeaseOwner } from "./view.js";
+
+/** Columns of a lease as LeaseRecord, for RETURNING and SELECT. */
+const COLUMNS = P.raw(`leases.id, leases.dynamic_secret_id AS "dynamicSecretId", leases.environment_id AS "environmentId",
+  leases.provider, leases.name, leases.description, leases.owner_user_id AS "ownerUserId",
+  leases.owner_service_account_id AS "ownerServiceAccountId", leases.status::text AS status,
+  leases.ttl_seconds AS "ttlSeconds", leases.created_at AS "createdAt", leases.renewed_at AS "renewedAt",
+  leases.expires_at AS "expiresAt", leases.revoked_at AS "revokedAt", leases.revoke_reason AS "revokeReason",
+  leases.upstream_identity AS "upstreamIdentity", leases.state_cipher AS "stateCipher", leases.attempts,
+  leases.next_attempt_at AS "nextAttemptAt", leases.claimed_by AS "claimedBy",
+  leases.claimed_until AS "claimedUntil", leases.last_error AS "lastError"`);
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Runs one UPDATE (which must end without RETURNING) and writes the lease event for every row it
+ * changed, in one statement: the transition and its audit row commit together or not at all.
+ */
+async function transition(db: Prisma, update: P.Sql, event: LeaseEventInput, now: Date): Promise<LeaseRecord[]> {
+  const p = event.actor.principal;
+  return db.$queryRaw<LeaseRecord[]>`
+    WITH changed AS (${update} RETURNING ${COLUMNS}),
+    logged AS (
+      INSERT INTO lease_events (lease_id, event_type, user_id, service_account_id, ip_address, user_agent, metadata, created_at)
+      SELECT id, ${event.type}, ${p?.kind === "user" ? p.id : null}::uuid, ${p?.kind === "service_account" ? p.id : null}::uuid,
+             ${event.actor.ipAddress ?? null}, ${event.actor.userAgent ?? null}, ${JSON.stringify(event.metadata ?? {})}::jsonb, ${now}
+        FROM changed
+    )
+    SELECT * FROM changed`;
+}
+
+export interface NewLease {
+  id: string;
+  dynamicSecretId: string;
+  environmentId: string;
+  provider: string;
+  name: string;
+  description: string;
+  ownerUserId: string | null;
+  ownerServiceAccountId: string | null;
+  ttlSeconds: number;
+  createdAt: Date;
+  expiresAt: Date;
+  upstreamIdentity: string;
+  stateCipher: Bytes;
+  claimedBy: string;
+  claimedUntil: Date;
+}
+
+/** Claim ownership for `until`: exclusive until then, and due again then if the holder vanished. */
+export interface Claim {
+  by: string;
+  until: Date;
+}
+
+export function createLeaseRepository(db: Prisma) {
+  return {
+    /** Step 2 of create: the intent, recorded before anything exists upstream. */
+    async insertCreating(l: NewLease): Promise<void> {
+      await db.lease.create({
+        data: { ...l, status: "CREATING", nextAttemptAt: l.claimedUntil },
+      });
+    },
+
+    /** Step 4 of create: only if the row is still ours and still CREATING (the reaper may have taken it). */
+    async activate(id: string, claimedBy: string, state: Bytes, now: Date, event: LeaseEventInput): Promise<boolean> {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = 'ACTIVE', state_cipher = ${state}, claimed_by = NULL, claimed_until = NULL,
+               next_attempt_at = NULL, updated_at = ${now}
+         WHERE id = ${id}::uuid AND status = 'CREATING' AND claimed_by = ${claimedBy}`, event, now);
+      return rows.length === 1;
+    },
+
+    /**
+     * A create that failed, or finished after losing its row: queue the lease for revocation with
+     * the freshest state and claim it, whatever the row says now (a reaper's in-flight attempt on
+     * it then fails its conditional finalize and the lease is revoked once more, after create).
+     */
+    async queueRollback(id: string, state: Bytes, claim: Claim, lastError: string, now: Date, event: LeaseEventInput) {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = 'REVOKING', revoke_reason = COALESCE(revoke_reason, 'creation_failed'),
+               state_cipher = ${state}, revoked_at = NULL, claimed_by = ${claim.by}, claimed_until = ${claim.until},
+               next_attempt_at = ${claim.until}, last_error = ${lastError}, updated_at = ${now}
+         WHERE id = ${id}::uuid`, event, now);
+      return rows[0] ?? null;
+    },
+
+    /**
+     * The reaper's claim, one statement: due rows (expired ACTIVE; REVOKING/REVOKE_FAILED whose
+     * retry time came; CREATING whose creator's claim ran out, or a claim held by a vanished
+     * instance) are locked with SKIP LOCKED, so concurrent reapers never take the same row, and
+     * marked as ours. Expired ACTIVE rows become REVOKING (expired), stale CREATING rows REVOKING
+     * (creation_failed).
+     */
+    claimDue(claim: Claim, now: Date, limit: number): Promise<LeaseRecord[]> {
+      return db.$queryRaw<LeaseRecord[]>`
+        WITH due AS (
+          SELECT id FROM leases
+           WHERE (status = 'ACTIVE' AND expires_at <= ${now})
+              OR (status IN ('REVOKING', 'REVOKE_FAILED', 'CREATING') AND next_attempt_at <= ${now})
+           ORDER BY COALESCE(next_attempt_at, expires_at), id
+           LIMIT ${limit}
+           FOR UPDATE SKIP LOCKED
+        )
+        UPDATE leases SET
+               status = CASE WHEN leases.status IN ('ACTIVE', 'CREATING') THEN 'REVOKING'::"LeaseStatus" ELSE leases.status END,
+               revoke_reason = CASE leases.status WHEN 'ACTIVE' THEN 'expired'
+                                                  WHEN 'CREATING' THEN COALESCE(leases.revoke_reason, 'creation_failed')
+                                                  ELSE leases.revoke_reason END,
+               last_error = CASE WHEN leases.status = 'CREATING'
+                                 THEN 'Creation did not complete in time (the server stopped or the provider hung).'
+                                 ELSE leases.last_error END,
+               claimed_by = ${claim.by}, claimed_until = ${claim.until}, next_attempt_at = ${claim.until}, updated_at = ${now}
+          FROM due WHERE leases.id = due.id
+        RETURNING ${COLUMNS}`;
+    },
+
+    /**
+     * A revoke request: ACTIVE → REVOKING with `reason`; REVOKING/REVOKE_FAILED keep their reason.
+     * With `claim`, the caller also takes the row to revoke it inline, unless someone holds it.
+     */
+    async requestRevocation(id: string, reason: RevokeReason, claim: Claim | null, now: Date, event: LeaseEventInput) {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET
+               status = CASE WHEN status = 'ACTIVE' THEN 'REVOKING'::"LeaseStatus" ELSE status END,
+               revoke_reason = CASE WHEN status = 'ACTIVE' THEN ${reason} ELSE revoke_reason END,
+               claimed_by = ${claim?.by ?? null}, claimed_until = ${claim?.until ?? null},
+               next_attempt_at = ${claim?.until ?? now}, updated_at = ${now}
+         WHERE id = ${id}::uuid AND status IN ('ACTIVE', 'REVOKING', 'REVOKE_FAILED')
+           AND (claimed_by IS NULL OR claimed_until <= ${now})`, event, now);
+      return rows[0] ?? null;
+    },
+
+    /**
+     * Definition deleted: every live lease is revoked (EXPIRED at the end, as Phase does). CREATING
+     * rows stay with their creator until its claim runs out; its activation then fails and it
+     * rolls back what it made.
+     */
+    async requestRevocationOfDefinition(dynamicSecretId: string, now: Date, event: LeaseEventInput): Promise<number> {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = 'REVOKING', revoke_reason = 'definition_deleted',
+               next_attempt_at = CASE WHEN status = 'CREATING' THEN next_attempt_at ELSE ${now} END, updated_at = ${now}
+         WHERE dynamic_secret_id = ${dynamicSecretId}::uuid AND status IN ('ACTIVE', 'CREATING')`, event, now);
+      return rows.length;
+    },
+
+    /** Revocation succeeded: the final status, state erased, claim cleared; only while we hold it. */
+    async finalize(id: string, claimedBy: string, status: LeaseStatus, now: Date, event: LeaseEventInput): Promise<boolean> {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = ${status}::"LeaseStatus", revoked_at = ${now}, state_cipher = ${EMPTY},
+               claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ${now},
+               last_error = CASE WHEN revoke_reason = 'creation_failed' THEN last_error ELSE NULL END
+         WHERE id = ${id}::uuid AND claimed_by = ${claimedBy} AND status IN ('REVOKING', 'REVOKE_FAILED')`, event, now);
+      return rows.length === 1;
+    },
+
+    /** A failed attempt: back off (or give up to REVOKE_FAILED), release the claim. */
+    async recordFailure(
+      id: string,
+      claimedBy: string,
+      f: { status: "REVOKING" | "REVOKE_FAILED"; attempts: number; nextAttemptAt: Date; lastError: string },
+      now: Date,
+      event: LeaseEventInput,
+    ): Promise<boolean> {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = ${f.status}::"LeaseStatus", attempts = ${f.attempts}, next_attempt_at = ${f.nextAttemptAt},
+               last_error = ${f.lastError}, claimed_by = NULL, claimed_until = NULL, updated_at = ${now}
+         WHERE id = ${id}::uuid AND claimed_by = ${claimedBy} AND status IN ('REVOKING', 'REVOKE_FAILED')`, event, now);
+      return rows.length === 1;
+    },
+
+    /** Hands a claimed row back untouched, due again at `nextAttemptAt`. */
+    async release(ids: string[], claimedBy: string, nextAttemptAt: Date, now: Date): Promise<number> {
+      if (ids.length === 0) return 0;
+      return db.$executeRaw`
+        UPDATE leases SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = ${nextAttemptAt}, updated_at = ${now}
+         WHERE id IN (${P.join(ids.map((i) => P.sql`${i}::uuid`))}) AND claimed_by = ${claimedBy}
+           AND status IN ('REVOKING', 'REVOKE_FAILED')`;
+    },
+
+    /** Graceful stop: every revocation claim this instance holds, due again now. */
+    releaseAll(claimedBy: string, now: Date): Promise<number> {
+      return db.$executeRaw`
+        UPDATE leases SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = ${now}, updated_at = ${now}
+         WHERE claimed_by = ${claimedBy} AND status IN ('REVOKING', 'REVOKE_FAILED')`;
+    },
+
+    /** Phase's renewal: expiry and cumulative ttl both grow by `ttl`; guarded against a concurrent change. */
+    async renew(id: string, ttl: number, expected: { ttlSeconds: number }, now: Date, event: LeaseEventInput) {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET expires_at = expires_at + make_interval(secs => ${ttl}), ttl_seconds = ttl_seconds + ${ttl},
+               renewed_at = ${now}, updated_at = ${now}
+         WHERE id = ${id}::uuid AND status = 'ACTIVE' AND expires_at > ${now} AND ttl_seconds = ${expected.ttlSeconds}`, event, now);
+      return rows[0] ?? null;
+    },
+
+    /** Force: REVOKED (forced) whatever upstream says; state erased; any claim voided. */
+    async forceRevoke(id: string, now: Date, event: LeaseEventInput) {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = 'REVOKED', revoke_reason = 'forced', revoked_at = ${now}, state_cipher = ${EMPTY},
+               claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ${now}
+         WHERE id = ${id}::uuid AND status NOT IN ('REVOKED', 'EXPIRED', 'CREATE_FAILED')`, event, now);
+      return rows[0] ?? null;
+    },
+
+    async find(id: string): Promise<LeaseRecord | null> {
+      const rows = await db.$queryRaw<LeaseRecord[]>`SELECT ${COLUMNS} FROM leases WHERE id = ${id}::uuid`;
+      return rows[0] ?? null;
+    },
+
+    /** A definition's leases, newest first; optionally only one account's. */
+    listByDefinition(dynamicSecretId: string, owner?: { userId: string } | { serviceAccountId: string }): Promise<LeaseRecord[]> {
+      const ownerSql = !owner
+        ? P.empty
+        : "userId" in owner
+          ? P.sql`AND owner_user_id = ${owner.userId}::uuid`
+          : P.sql`AND owner_service_account_id = ${owner.serviceAccountId}::uuid`;
+      return db.$queryRaw<LeaseRecord[]>`
+        SELECT ${COLUMNS} FROM leases WHERE dynamic_secret_id = ${dynamicSecretId}::uuid ${ownerSql}
+         ORDER BY created_at DESC, id DESC`;
+    },
+
+    async addEvent(leaseId: string, event: LeaseEventInput, now: Date): Promise<void> {
+      const p = event.actor.principal;
+      await db.leaseEvent.create({
+        data: {
+          leaseId,
+          eventType: event.type,
+          userId: p?.kind === "user" ? p.id : null,
+          serviceAccountId: p?.kind === "service_account" ? p.id : null,
+          ipAddress: event.actor.ipAddress ?? null,
+          userAgent: event.actor.userAgent ?? null,
+          metadata: (event.metadata ?? {}) as object,
+          createdAt: now,
+        },
+      });
+    },
+  };
+}
+
+export type LeaseRepository = ReturnType<typeof createLeaseRepository>;
+
+/** Looks up the owners of many leases in two queries. */
+export function createOwnerLookup(prisma: Prisma) {
+  return async function ownersOf(leases: Pick<LeaseRecord, "ownerUserId" | "ownerServiceAccountId">[]) {
+    const userIds = [...new Set(leases.map((l) => l.ownerUserId).filter((v): v is string => !!v))];
+    const saIds = [...new Set(leases.map((l) => l.ownerServiceAccountId).filter((v): v is string => !!v))];
+    const [users, sas] = await Promise.all([
+      userIds.length ? prisma.user.findMany({ where: { id: { in: userIds } } }) : [],
+      saIds.length ? prisma.serviceAccount.findMany({ where: { id: { in: saIds } } }) : [],
+    ]);
+    const byId = new Map<string, LeaseOwner>();
+    for (const u of users) byId.set(u.id, { type: "user", id: u.id, email: u.email, username: u.username, fullName: u.fullName, role: u.role });
+    for (const s of sas) byId.set(s.id, { type: "service_account", id: s.id, name: s.name });
+    return (l: Pick<LeaseRecord, "ownerUserId" | "ownerServiceAccountId">): LeaseOwner | null =>
+      byId.get(l.ownerUserId ?? l.ownerServiceAccountId ?? "") ?? null;
+  };
+}
+
+export type OwnerLookup = ReturnType<typeof createOwnerLookup>;

@@ -1,0 +1,111 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { LeaseStatus } from "../generated/prisma/enums.js";
+import type { ServerKeys } from "../keys/server-keys.js";
+import { ProviderError, type Provider } from "../providers/provider.js";
+import { backoffDelayMs, slowRetryDelayMs, type BackoffPolicy } from "./backoff.js";
+import type { FaultInjector } from "./faults.js";
+import type { LeaseRepository } from "./repository.js";
+import { openState, revocationOf, scrubbedMessage, secretsIn, type LeaseState } from "./state.js";
+import { finalEventFor, finalStatusFor, SYSTEM_ACTOR, type Actor, type LeaseRecord } from "./types.js";
+
+/** Finds a provider by the id stored on definitions and leases. */
+export interface ProviderLookup {
+  get(id: string): Provider | undefined;
+}
+
+export type RevocationOutcome =
+  | { kind: "revoked"; status: LeaseStatus }
+  /** The attempt failed; the lease waits for its next attempt (REVOKING) or the slow retry (REVOKE_FAILED). */
+  | { kind: "failed"; status: "REVOKING" | "REVOKE_FAILED"; error: string; retryable: boolean }
+  /** Someone else took the row meanwhile (force revoke, a rollback): nothing was recorded. */
+  | { kind: "lost" };
+
+export interface RevokerDeps {
+  repo: Pick<LeaseRepository, "finalize" | "recordFailure">;
+  providers: ProviderLookup;
+  keys: ServerKeys;
+  clock: Clock;
+  policy: BackoffPolicy;
+  instanceId: string;
+  providerTimeoutMs: number;
+  faults: FaultInjector;
+  log?: Logger | undefined;
+}
+
+class RevokeTimeoutError extends ProviderError {
+  constructor(ms: number) {
+    super(`The provider did not answer within ${ms} ms.`, true, "timeout");
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RevokeTimeoutError(ms)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * THE revocation path: expiry, manual revoke, definition deletion, retries and the rollback of a
+ * half-created credential all come through `revokeClaimed`. The caller must hold the row's claim
+ * (claimed_by = this instance); every outcome is recorded with a conditional UPDATE on that claim.
+ * Revocation data comes from the lease's own sealed state, never from the definition.
+ */
+export function createRevoker(deps: RevokerDeps) {
+  const { repo, clock, policy, instanceId, faults } = deps;
+
+  async function fail(lease: LeaseRecord, state: LeaseState | null, provider: Provider | undefined, err: unknown, actor: Actor) {
+    const error = scrubbedMessage(err, secretsIn(state, provider));
+    const retryable = err instanceof ProviderError ? err.retryable : provider ? provider.classifyError(err) === "retryable" : true;
+    const attempts = lease.attempts + 1;
+    const giveUp = !retryable || attempts >= policy.maxAttempts || lease.status === "REVOKE_FAILED";
+    const status = giveUp ? "REVOKE_FAILED" : "REVOKING";
+    const now = clock.now();
+    const delay = giveUp ? slowRetryDelayMs(policy) : backoffDelayMs(attempts, policy);
+    const type = giveUp && lease.status !== "REVOKE_FAILED" ? "revoke_failed" : "revoke_attempt_failed";
+    const recorded = await repo.recordFailure(
+      lease.id,
+      instanceId,
+      { status, attempts, nextAttemptAt: new Date(now.getTime() + delay), lastError: error },
+      now,
+      { type, actor, metadata: { reason: lease.revokeReason, attempts, error, retryable } },
+    );
+    if (!recorded) return { kind: "lost" } as const;
+    const fields = { leaseId: lease.id, provider: lease.provider, identity: lease.upstreamIdentity, attempts, error };
+    if (type === "revoke_failed") deps.log?.error(fields, "lease revocation failed; it is now REVOKE_FAILED and will be retried slowly");
+    else deps.log?.warn(fields, "lease revocation attempt failed; will retry");
+    return { kind: "failed", status, error, retryable } as const;
+  }
+
+  async function revokeClaimed(lease: LeaseRecord, actor: Actor = SYSTEM_ACTOR): Promise<RevocationOutcome> {
+    faults("after-claim");
+    let state: LeaseState | null = null;
+    const provider = deps.providers.get(lease.provider);
+    try {
+      state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
+      if (!state) throw new ProviderError("The lease has no revocation state left.", false, "no_state");
+      if (!provider) throw new ProviderError(`Provider '${lease.provider}' is not available on this server.`, true, "no_provider");
+      const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });
+      await withTimeout(revoke, deps.providerTimeoutMs);
+    } catch (err) {
+      return fail(lease, state, provider, err, actor);
+    }
+    faults("after-provider-revoke");
+    const status = finalStatusFor(lease.revokeReason);
+    faults("before-finalize");
+    const ok = await repo.finalize(lease.id, instanceId, status, clock.now(), {
+      type: finalEventFor(status),
+      actor,
+      metadata: { reason: lease.revokeReason, attempts: lease.attempts + 1, identity: lease.upstreamIdentity },
+    });
+    if (!ok) return { kind: "lost" };
+    deps.log?.debug({ leaseId: lease.id, status, reason: lease.revokeReason }, "lease revoked");
+    return { kind: "revoked", status };
+  }
+
+  return { revokeClaimed };
+}
+
+export type Revoker = ReturnType<typeof createRevoker>;
