@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { buildApp } from "./app.js";
+import { auditInserter } from "./audit/insert.js";
 import { createAuditWriter } from "./audit/writer.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -45,7 +46,7 @@ export async function prepare(config: Config, log: Logger, opts: StartOptions = 
     if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "applied database migrations");
     for (const name of migrations.checksumMismatches) log.warn({ migration: name }, "applied migration differs from its file");
     const masterKey = await openMasterKey(config, db.prisma, log);
-    const audit = createAuditWriter({ prisma: db.prisma, log, intervalMs: config.AUDIT_FLUSH_INTERVAL_MS, batchSize: config.AUDIT_BATCH_SIZE });
+    const audit = createAuditWriter({ insert: auditInserter(db), log, intervalMs: config.AUDIT_FLUSH_INTERVAL_MS, batchSize: config.AUDIT_BATCH_SIZE });
     const container = createContainer({
       config,
       db,

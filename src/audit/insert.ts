@@ -1,26 +1,56 @@
-import type { Prisma } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import type { AuditRow } from "./rows.js";
 
-export type AuditDb = Pick<Prisma, "$executeRaw">;
+/** Writes one batch of rows as one statement; rejects (writing nothing) if the statement fails. */
+export type AuditInsert = (rows: AuditRow[]) => Promise<void>;
 
 /**
- * One INSERT for a whole batch: each column is sent as one array parameter and `unnest` turns the
- * arrays back into rows, so a batch costs 15 parameters whatever its size. Prisma's `createMany`
- * does the same job about ten times slower (its per-row argument handling dominated the CPU
- * profile of the read benchmark: every GET of 50 secrets writes 50 rows).
+ * Each column is sent as one array parameter and `unnest` turns the arrays back into rows, so a
+ * batch is one statement with 15 parameters whatever its size.
  */
-export async function insertAuditRows(db: AuditDb, rows: AuditRow[]): Promise<void> {
-  if (rows.length === 0) return;
+const INSERT_SQL = `
+  INSERT INTO audit_events (occurred_at, event_type, account_type, user_id, service_account_id, token_id,
+                            ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest,
+                            version, metadata)
+  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[],
+                       $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::text[],
+                       $14::int[], $15::jsonb[])`;
+
+function columns(rows: AuditRow[]): unknown[] {
   const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
-  const metadata = rows.map((r) => ("metadata" in r ? JSON.stringify(r.metadata) : null));
-  await db.$executeRaw`
-    INSERT INTO audit_events (occurred_at, event_type, account_type, user_id, service_account_id, token_id,
-                              ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest,
-                              version, metadata)
-    SELECT * FROM unnest(
-      ${col("occurredAt").map((d) => d.toISOString())}::timestamptz[], ${col("eventType")}::text[],
-      ${col("accountType")}::text[], ${col("userId")}::uuid[], ${col("serviceAccountId")}::uuid[],
-      ${col("tokenId")}::uuid[], ${col("ipAddress")}::text[], ${col("userAgent")}::text[], ${col("appId")}::uuid[],
-      ${col("environmentId")}::uuid[], ${col("secretId")}::uuid[], ${col("path")}::text[], ${col("keyDigest")}::text[],
-      ${col("version")}::int[], ${metadata}::jsonb[])`;
+  return [
+    col("occurredAt").map((d) => d.toISOString()),
+    col("eventType"),
+    col("accountType"),
+    col("userId"),
+    col("serviceAccountId"),
+    col("tokenId"),
+    col("ipAddress"),
+    col("userAgent"),
+    col("appId"),
+    col("environmentId"),
+    col("secretId"),
+    col("path"),
+    col("keyDigest"),
+    col("version"),
+    rows.map((r) => ("metadata" in r ? JSON.stringify(r.metadata) : null)),
+  ];
+}
+
+/**
+ * How the audit writer reaches the database: a session of its own (a pool connection, or PGlite,
+ * which queues it behind an open transaction rather than running it inside one), with the
+ * statement sent directly. Every GET of 50 secrets writes 50 rows, and Prisma's handling of the
+ * same statement costs about 3x the CPU (`createMany`, about 25x).
+ */
+export function auditInserter(db: Pick<Database, "session">): AuditInsert {
+  return async (rows) => {
+    if (rows.length === 0) return;
+    const session = await db.session();
+    try {
+      await session.query(INSERT_SQL, columns(rows));
+    } finally {
+      await session.release();
+    }
+  };
 }

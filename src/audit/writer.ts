@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { AuditEventInput, AuditSink } from "./events.js";
-import { insertAuditRows, type AuditDb } from "./insert.js";
+import type { AuditInsert } from "./insert.js";
 import { toAuditRow } from "./rows.js";
 
 /** Past this many unwritten events (database down for long) new events are refused, loudly. */
@@ -11,7 +11,8 @@ const MAX_BACKOFF_MS = 30_000;
 const POISON_STRIKES = 3;
 
 export interface AuditWriterDeps {
-  prisma: AuditDb;
+  /** Writes one batch as one statement: `auditInserter(db)` from ./insert.ts. */
+  insert: AuditInsert;
   log: Logger;
   /** Buffered events are written at least this often. */
   intervalMs: number;
@@ -48,7 +49,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditSink {
   }, deps.intervalMs);
   timer.unref();
 
-  const insert = (batch: AuditEventInput[]) => insertAuditRows(deps.prisma, batch.map(toAuditRow));
+  const insert = (batch: AuditEventInput[]) => deps.insert(batch.map(toAuditRow));
 
   function failed(err: unknown, pending: number): void {
     failures++;

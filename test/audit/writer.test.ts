@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AuditSink } from "../../src/audit/events.js";
+import { auditInserter } from "../../src/audit/insert.js";
 import { createAuditWriter, type AuditWriterDeps } from "../../src/audit/writer.js";
 import { captureLogger, eventually, openAuditDb, secretEvents, type AuditDb } from "./support.js";
 
@@ -26,7 +27,7 @@ describe("audit writer against PostgreSQL", () => {
   function writer(over: Partial<AuditWriterDeps> = {}): AuditSink {
     const cap = captureLogger();
     logs = cap.lines;
-    const w = createAuditWriter({ prisma: a.db.prisma, log: cap.log, intervalMs: HOUR, batchSize: 100, closeRetryDelaysMs: [10, 10], ...over });
+    const w = createAuditWriter({ insert: auditInserter(a.db), log: cap.log, intervalMs: HOUR, batchSize: 100, closeRetryDelaysMs: [10, 10], ...over });
     writers.push(w);
     return w;
   }
@@ -37,15 +38,13 @@ describe("audit writer against PostgreSQL", () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     let calls = 0;
-    const real = a.db.prisma;
+    const real = auditInserter(a.db);
     const w = writer({
-      prisma: {
-        // The database "hangs" until the test opens the gate; then the real statement runs.
-        $executeRaw: (async (...args: Parameters<typeof real.$executeRaw>) => {
-          calls++;
-          await gate;
-          return real.$executeRaw(...args);
-        }) as typeof real.$executeRaw,
+      // The database "hangs" until the test opens the gate; then the real statement runs.
+      insert: async (rows) => {
+        calls++;
+        await gate;
+        await real(rows);
       },
     });
     for (let i = 0; i < 5; i++) expect(w.record(secretEvents(50))).toBeUndefined();
