@@ -77,6 +77,34 @@ export function createAppRepository(prisma: Prisma) {
       return prisma.environment.findUnique({ where: { appId_nameLower: { appId, nameLower: name.toLowerCase() } }, select: envSelect });
     },
 
+    /**
+     * Phase's app_id + env lookup for a request in one round trip: does the app exist, the
+     * environment (name matched case-insensitively), and, for a given account, its grant there.
+     */
+    async findAppEnvironment(
+      appId: string,
+      envName: string,
+      account: { userId?: string; serviceAccountId?: string } | null,
+    ): Promise<{ appFound: boolean; environment: EnvironmentRecord | null; granted: boolean }> {
+      const userId = account?.userId ?? null;
+      const saId = account?.serviceAccountId ?? null;
+      const rows = await prisma.$queryRaw<
+        { app_id: string; id: string | null; name: string | null; wrapped_key: Uint8Array | null; granted: boolean }[]
+      >`
+        SELECT a.id AS app_id, e.id, e.name, e.wrapped_key,
+               (e.id IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM environment_access x
+                   WHERE x.environment_id = e.id
+                     AND (x.user_id = ${userId}::uuid OR x.service_account_id = ${saId}::uuid))) AS granted
+          FROM apps a
+          LEFT JOIN environments e ON e.app_id = a.id AND e.name_lower = ${envName.toLowerCase()}
+         WHERE a.id = ${appId}::uuid`;
+      const r = rows[0];
+      if (!r) return { appFound: false, environment: null, granted: false };
+      const environment = r.id ? { id: r.id, appId: r.app_id, name: r.name!, wrappedKey: r.wrapped_key! } : null;
+      return { appFound: true, environment, granted: r.granted };
+    },
+
     findEnvironmentsByNames(appId: string, names: string[]) {
       return prisma.environment.findMany({
         where: { appId, nameLower: { in: names.map((n) => n.toLowerCase()) } },

@@ -17,7 +17,8 @@ export interface ContextQuery {
 }
 
 export type EnvironmentContext =
-  | { mode: "environment"; environment: EnvironmentRecord }
+  /** `granted`: the caller's grant, when the lookup already fetched it (saves a round trip). */
+  | { mode: "environment"; environment: EnvironmentRecord; granted?: boolean }
   | { mode: "app"; appId: string }
   | { mode: "organisation" };
 
@@ -34,11 +35,12 @@ export function accountFilter(p: Principal): { userId: string } | { serviceAccou
  * caller's access check: users get 403, service accounts 401, as Phase does.
  */
 export function createEnvironmentContextResolver(deps: {
-  apps: Pick<AppRepository, "findApp" | "findEnvironment" | "findEnvironmentByName">;
+  apps: Pick<AppRepository, "findApp" | "findEnvironment" | "findAppEnvironment">;
   identity: Pick<IdentityRepository, "hasAccess" | "hasAnyAccessInApp">;
   secretEnvironment: SecretEnvironmentLookup;
 }) {
-  async function resolve(q: ContextQuery): Promise<EnvironmentContext> {
+  /** With `principal`, the app_id + env lookup also fetches the caller's grant in the same query. */
+  async function resolve(q: ContextQuery, principal?: Principal): Promise<EnvironmentContext> {
     if (q.secretId) {
       const envId = isUuid(q.secretId) ? await deps.secretEnvironment(q.secretId) : null;
       const environment = envId ? await deps.apps.findEnvironment(envId) : null;
@@ -51,12 +53,17 @@ export function createEnvironmentContextResolver(deps: {
       return { mode: "environment", environment };
     }
     if (q.appId) {
-      const app = isUuid(q.appId) ? await deps.apps.findApp(q.appId) : null;
-      if (!app) throw new NotFoundError(`App with ID ${q.appId} not found`);
-      if (!q.env) return { mode: "app", appId: app.id };
-      const environment = await deps.apps.findEnvironmentByName(app.id, q.env);
-      if (!environment) throw new NotFoundError(`Environment '${q.env}' not found in App ${q.appId}`);
-      return { mode: "environment", environment };
+      if (!isUuid(q.appId)) throw new NotFoundError(`App with ID ${q.appId} not found`);
+      if (!q.env) {
+        const app = await deps.apps.findApp(q.appId);
+        if (!app) throw new NotFoundError(`App with ID ${q.appId} not found`);
+        return { mode: "app", appId: app.id };
+      }
+      const account = principal && !isAdmin(principal) ? accountFilter(principal) : null;
+      const found = await deps.apps.findAppEnvironment(q.appId, q.env, account);
+      if (!found.appFound) throw new NotFoundError(`App with ID ${q.appId} not found`);
+      if (!found.environment) throw new NotFoundError(`Environment '${q.env}' not found in App ${q.appId}`);
+      return { mode: "environment", environment: found.environment, ...(account ? { granted: found.granted } : {}) };
     }
     return { mode: "organisation" };
   }
@@ -66,7 +73,7 @@ export function createEnvironmentContextResolver(deps: {
     const who = accountFilter(principal);
     const isUser = principal.kind === "user";
     if (ctx.mode === "environment") {
-      if (await deps.identity.hasAccess(who, ctx.environment.id)) return;
+      if (ctx.granted ?? (await deps.identity.hasAccess(who, ctx.environment.id))) return;
       throw isUser
         ? new ForbiddenError("User cannot access this environment")
         : new UnauthorizedError("Service account cannot access this environment");
@@ -80,7 +87,7 @@ export function createEnvironmentContextResolver(deps: {
     authorize,
     /** Resolve, check access, and require an environment (Phase's secrets endpoints). */
     async requireEnvironment(principal: Principal, q: ContextQuery): Promise<EnvironmentRecord> {
-      const ctx = await resolve(q);
+      const ctx = await resolve(q, principal);
       await authorize(principal, ctx);
       if (ctx.mode !== "environment") throw new ForbiddenError(ENV_CONTEXT_REQUIRED);
       return ctx.environment;

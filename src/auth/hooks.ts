@@ -56,7 +56,7 @@ export function phaseAuthenticate(auth: Authenticator, contexts: EnvironmentCont
       env: str(query["env"]),
       secretId: str(query["secret_id"]) ?? str(secretIdHeader),
       environmentHeader: str(envHeader),
-    });
+    }, principal);
     await contexts.authorize(principal, ctx);
     req.envContext = ctx;
   };

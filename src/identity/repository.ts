@@ -20,23 +20,51 @@ export interface TokenRecord {
   serviceAccount: { id: string; name: string; deletedAt: Date | null } | null;
 }
 
+interface TokenRow {
+  id: string;
+  kind: TokenKind;
+  name: string;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  user_id: string | null;
+  email: string | null;
+  username: string | null;
+  full_name: string | null;
+  role: Role | null;
+  user_deleted_at: Date | null;
+  sa_id: string | null;
+  sa_name: string | null;
+  sa_deleted_at: Date | null;
+}
+
 /** Users, service accounts, their tokens and their environment grants. */
 export function createIdentityRepository(prisma: Prisma) {
   return {
-    findTokenByHash(tokenHash: string): Promise<TokenRecord | null> {
-      return prisma.apiToken.findUnique({
-        where: { tokenHash },
-        select: {
-          id: true,
-          kind: true,
-          name: true,
-          expiresAt: true,
-          revokedAt: true,
-          lastUsedAt: true,
-          user: { select: { id: true, email: true, username: true, fullName: true, role: true, deletedAt: true } },
-          serviceAccount: { select: { id: true, name: true, deletedAt: true } },
-        },
-      });
+    /** The hot path of every request: one round trip, token and owner together. */
+    async findTokenByHash(tokenHash: string): Promise<TokenRecord | null> {
+      const rows = await prisma.$queryRaw<TokenRow[]>`
+        SELECT t.id, t.kind::text AS kind, t.name, t.expires_at, t.revoked_at, t.last_used_at,
+               u.id AS user_id, u.email, u.username, u.full_name, u.role::text AS role, u.deleted_at AS user_deleted_at,
+               s.id AS sa_id, s.name AS sa_name, s.deleted_at AS sa_deleted_at
+          FROM api_tokens t
+          LEFT JOIN users u ON u.id = t.user_id
+          LEFT JOIN service_accounts s ON s.id = t.service_account_id
+         WHERE t.token_hash = ${tokenHash}`;
+      const r = rows[0];
+      if (!r) return null;
+      return {
+        id: r.id,
+        kind: r.kind,
+        name: r.name,
+        expiresAt: r.expires_at,
+        revokedAt: r.revoked_at,
+        lastUsedAt: r.last_used_at,
+        user: r.user_id
+          ? { id: r.user_id, email: r.email!, username: r.username, fullName: r.full_name, role: r.role!, deletedAt: r.user_deleted_at }
+          : null,
+        serviceAccount: r.sa_id ? { id: r.sa_id, name: r.sa_name!, deletedAt: r.sa_deleted_at } : null,
+      };
     },
 
     async touchToken(id: string, at: Date): Promise<void> {
