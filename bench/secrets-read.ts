@@ -1,0 +1,180 @@
+/**
+ * `npm run bench`: GET /v1/secrets/?app_id=&env= returning 50 secrets, 50 connections, against
+ * (a) Leasehold as a separate process (LOG_LEVEL=warn, PostgreSQL, a service-account token) and
+ * (b) a baseline Fastify + pg server reading the same rows with no auth, crypto or audit.
+ * Prints req/s, p50, p99 and the ratio a/b; writes them to bench/results/.
+ *
+ * Env: BENCH_DURATION (seconds, default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (50),
+ * BENCH_PROFILE=1 (Leasehold runs with --cpu-prof into bench/results/profiles/), DATABASE_URL
+ * (admin connection; default postgresql://postgres@127.0.0.1:5432/postgres).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { measure, type LoadFigures } from "./support/load.js";
+import { startProcess, type ServerProcess } from "./support/process.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const RESULTS = join(ROOT, "bench", "results");
+const ADMIN_URL = process.env["DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const DURATION = Number(process.env["BENCH_DURATION"] ?? 10);
+const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 2);
+const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 50);
+const PROFILE = process.env["BENCH_PROFILE"] === "1";
+const SECRETS = 50;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+function databaseUrl(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function api(base: string, auth: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { Authorization: auth, ...(body ? { "Content-Type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<any>;
+}
+
+/** App, service account with access, its token, and 50 secrets, all through the real API. */
+async function seed(base: string, ownerToken: string) {
+  const owner = `Bearer ${ownerToken}`;
+  const app = await api(base, owner, "POST", "/v1/apps/", { name: "bench", environments: ["Development"] });
+  const sa = await api(base, owner, "POST", "/v1/service-accounts/", { name: "bench-reader" });
+  await api(base, owner, "POST", `/v1/service-accounts/${sa.id}/access/`, { app_id: app.id, environments: ["Development"] });
+  const token = await api(base, owner, "POST", `/v1/service-accounts/${sa.id}/tokens/`, { name: "bench" });
+  const path = `/v1/secrets/?app_id=${app.id}&env=Development`;
+  const secrets = Array.from({ length: SECRETS }, (_, i) => ({
+    key: `BENCH_SECRET_${String(i).padStart(2, "0")}`,
+    value: randomBytes(24).toString("base64url"),
+    comment: i % 5 === 0 ? "rotated quarterly" : "",
+  }));
+  await api(base, token.authorization, "POST", path, { secrets });
+  const envId = app.environments.find((e: { name: string }) => e.name === "Development").id as string;
+  return { path, auth: token.authorization as string, envId };
+}
+
+async function bodySize(url: string, headers: Record<string, string>): Promise<{ bytes: number; items: number }> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${text}`);
+  return { bytes: Buffer.byteLength(text), items: (JSON.parse(text) as unknown[]).length };
+}
+
+async function countReads(dbUrl: string): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    return Number((await c.query(`SELECT count(*) AS n FROM audit_events WHERE event_type = 'secret.read'`)).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+const fmt = (f: LoadFigures) =>
+  `${f.requestsPerSecond.toFixed(0).padStart(6)} req/s   p50 ${String(f.p50Ms).padStart(3)} ms   p99 ${String(f.p99Ms).padStart(3)} ms` +
+  `   (${f.requests} requests, non-2xx ${f.non2xx}, errors ${f.errors})`;
+
+async function main(): Promise<void> {
+  const dbName = `lh_bench_${randomBytes(5).toString("hex")}`;
+  await admin((c) => c.query(`CREATE DATABASE "${dbName}"`));
+  const dbUrl = databaseUrl(dbName);
+  const ownerToken = randomBytes(32).toString("hex");
+  const profileDir = join(RESULTS, "profiles");
+  const running: ServerProcess[] = [];
+  try {
+    if (PROFILE) mkdirSync(profileDir, { recursive: true });
+    const leasehold = await startProcess({
+      name: "leasehold",
+      script: join(ROOT, "src", "cli", "index.ts"),
+      args: ["serve"],
+      nodeArgs: PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+      env: {
+        DATABASE_URL: dbUrl,
+        LEASEHOLD_MASTER_KEY: randomBytes(32).toString("base64"),
+        LEASEHOLD_BOOTSTRAP_TOKEN: ownerToken,
+        LOG_LEVEL: "warn",
+        RATE_LIMIT_DEFAULT: "",
+        REDIS_URL: "",
+      },
+    });
+    running.push(leasehold);
+    const { path, auth, envId } = await seed(leasehold.url, ownerToken);
+    const baseline = await startProcess({
+      name: "baseline",
+      script: join(ROOT, "bench", "baseline-server.ts"),
+      env: { DATABASE_URL: dbUrl, ENVIRONMENT_ID: envId },
+    });
+    running.push(baseline);
+
+    const targets: { name: string; url: string; headers: Record<string, string> }[] = [
+      { name: "leasehold", url: leasehold.url + path, headers: { Authorization: auth } },
+      { name: "baseline", url: baseline.url + "/v1/secrets/", headers: {} },
+    ];
+    const sizes = await Promise.all(targets.map((t) => bodySize(t.url, t.headers)));
+    console.log(`GET of ${SECRETS} secrets, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s, ${cpus().length} cores`);
+    targets.forEach((t, i) => console.log(`  ${t.name.padEnd(9)} response: ${sizes[i]!.bytes} bytes, ${sizes[i]!.items} secrets`));
+
+    const figures: Record<string, LoadFigures> = {};
+    for (const t of targets) {
+      figures[t.name] = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP });
+      console.log(`  ${t.name.padEnd(9)} ${fmt(figures[t.name]!)}`);
+    }
+    const ratio = figures["leasehold"]!.requestsPerSecond / figures["baseline"]!.requestsPerSecond;
+    console.log(`  ratio leasehold/baseline: ${ratio.toFixed(2)} (target >= 0.60)`);
+
+    // Graceful shutdown flushes the audit buffer: every read must be in the trail afterwards.
+    for (const p of running.splice(0).reverse()) await p.stop();
+    const auditRows = await countReads(dbUrl);
+
+    // Every completed read wrote one row per secret; requests in flight when a run ends (at most one
+    // per connection per run) were cut off by the client but still served and audited.
+    const lh = figures["leasehold"]!;
+    const completedReads = lh.warmupRequests + lh.ok + 1;
+    mkdirSync(RESULTS, { recursive: true });
+    const file = join(RESULTS, `secrets-read-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    const result = {
+      benchmark: "secrets-read",
+      at: new Date().toISOString(),
+      node: process.version,
+      cores: cpus().length,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      warmupSeconds: WARMUP,
+      secrets: SECRETS,
+      responseBytes: { leasehold: sizes[0]!.bytes, baseline: sizes[1]!.bytes },
+      leasehold: figures["leasehold"],
+      baseline: figures["baseline"],
+      ratio: Number(ratio.toFixed(3)),
+      auditReadRowsAfterShutdown: auditRows,
+      completedReads,
+      profiled: PROFILE,
+    };
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const [low, high] = [completedReads * SECRETS, (completedReads + 2 * CONNECTIONS) * SECRETS];
+    const audited = auditRows >= low && auditRows <= high ? "ok" : "MISMATCH";
+    console.log(`  audit: ${auditRows} secret.read rows after shutdown; expected ${low}..${high} (${completedReads} completed reads): ${audited}`);
+    console.log(`  results: ${file}${PROFILE ? `\n  CPU profile: ${profileDir}` : ""}`);
+  } finally {
+    for (const p of running.reverse()) await p.stop().catch(() => undefined);
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+  }
+}
+
+await main();
