@@ -5,12 +5,13 @@
  * Prints req/s, p50, p99 and the ratio a/b; writes them to bench/results/.
  *
  * Env: BENCH_DURATION (seconds, default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (50),
- * BENCH_PROFILE=1 (Leasehold runs with --cpu-prof into bench/results/profiles/), DATABASE_URL
+ * BENCH_PROFILE=1 (Leasehold runs with --cpu-prof into a temporary directory it prints; summarise
+ * with `npx tsx bench/profile-summary.ts <file>`), DATABASE_URL
  * (admin connection; default postgresql://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   await admin((c) => c.query(`CREATE DATABASE "${dbName}"`));
   const dbUrl = databaseUrl(dbName);
   const ownerToken = randomBytes(32).toString("hex");
-  const profileDir = join(RESULTS, "profiles");
+  const profileDir = join(tmpdir(), `leasehold-bench-profile-${Date.now()}`);
   const running: ServerProcess[] = [];
   try {
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
