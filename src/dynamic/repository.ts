@@ -82,8 +82,19 @@ async function uniqueName<T>(name: string | undefined, run: () => Promise<T>): P
 /** Dynamic secret definitions (soft-deleted rows stay for the leases that point at them). */
 export function createDefinitionRepository(prisma: Prisma) {
   return {
-    findLive(id: string): Promise<DefinitionRecord | null> {
-      return prisma.dynamicSecret.findFirst({ where: { id, deletedAt: null }, include });
+    /** On the lease-creation hot path: one raw query (no query planning in Prisma's engine). */
+    async findLive(id: string): Promise<DefinitionRecord | null> {
+      const rows = await prisma.$queryRaw<(Omit<DefinitionRecord, "environment"> & { wrappedKey: Uint8Array; appId: string })[]>`
+        SELECT d.id, d.environment_id AS "environmentId", d.folder_id AS "folderId", d.path, d.name, d.description, d.provider,
+               d.config_cipher AS "configCipher", d.key_map_cipher AS "keyMapCipher", d.key_digests AS "keyDigests",
+               d.default_ttl AS "defaultTtl", d.max_ttl AS "maxTtl", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
+               d.deleted_at AS "deletedAt", e.wrapped_key AS "wrappedKey", e.app_id AS "appId"
+          FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id
+         WHERE d.id = ${id}::uuid AND d.deleted_at IS NULL`;
+      const r = rows[0];
+      if (!r) return null;
+      const { wrappedKey, appId, ...def } = r;
+      return { ...def, environment: { wrappedKey, appId } };
     },
 
     list(environmentId: string, f: DefinitionFilter): Promise<DefinitionRecord[]> {

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import type { DefinitionService, OpenedDefinition } from "../dynamic/service.js";
 import { NotFoundError } from "../errors.js";
 import type { ServerKeys } from "../keys/server-keys.js";
-import type { CreatedCredential } from "../providers/provider.js";
+import { ProviderError, type CreatedCredential, type Provider } from "../providers/provider.js";
 import { LeaseMessages, LeaseProviderError } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
 import type { LeaseRepository, NewLease } from "./repository.js";
@@ -44,6 +44,13 @@ export interface CreateDeps {
 
 const after = (d: Date, ms: number) => new Date(d.getTime() + ms);
 
+/** Provider create attempts for one lease, and the jitter ceiling before each retry. */
+export const CREATE_ATTEMPTS = 4;
+const RETRY_JITTER_MS = 100;
+
+const isRetryable = (provider: Provider, err: unknown) =>
+  err instanceof ProviderError ? err.retryable : provider.classifyError(err) === "retryable";
+
 /**
  * Crash-safe lease creation. The row (with the planned upstream identity and everything needed
  * to remove it, sealed) is committed as CREATING and claimed by this instance BEFORE the provider
@@ -71,6 +78,26 @@ export function createLeaseCreator(deps: CreateDeps) {
     } catch (e) {
       // Our database failed: the row stays CREATING and the reaper rolls it back after the timeout.
       deps.log?.error({ err: e, leaseId }, "could not record the rollback; the reaper will clean up");
+    }
+  }
+
+  /**
+   * provider.create, retried on retryable errors (IAM not yet consistent, PostgreSQL's "tuple
+   * concurrently updated" when concurrent GRANTs touch one object) with the same planned identity:
+   * a failed create has undone its own work. Retries stop well before the row's claim runs out.
+   */
+  async function createWithRetries(def: OpenedDefinition, planned: LeaseState["planned"], ctx: Parameters<Provider["create"]>[2]) {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await def.provider.create(def.config, planned, ctx);
+      } catch (err) {
+        const delay = Math.floor(Math.random() * RETRY_JITTER_MS * attempt);
+        const late = performance.now() - started + delay > deps.createTimeoutMs / 2;
+        if (attempt >= CREATE_ATTEMPTS || late || !isRetryable(def.provider, err)) throw err;
+        deps.log?.debug({ leaseId: ctx.leaseId, attempt }, "provider create failed with a retryable error; retrying");
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -109,7 +136,7 @@ export function createLeaseCreator(deps: CreateDeps) {
 
     let created: CreatedCredential;
     try {
-      created = await def.provider.create(def.config, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl });
+      created = await createWithRetries(def, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl });
     } catch (err) {
       await rollback(key, def, id, state, err, actor);
       throw new LeaseProviderError(LeaseMessages.createFailed);

@@ -14,7 +14,8 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import { createLeaseCreator } from "./create.js";
 import { createFaultInjector } from "./faults.js";
 import { createReaper } from "./reaper.js";
-import { createLeaseRepository, createOwnerLookup } from "./repository.js";
+import { createOwnerLookup } from "./owners.js";
+import { createLeaseRepository } from "./repository.js";
 import { createRevoker, type ProviderLookup } from "./revoker.js";
 import { createLeaseService } from "./service.js";
 

@@ -3,7 +3,6 @@ import type { Prisma } from "../db/database.js";
 import { Prisma as P } from "../generated/prisma/client.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { LeaseEventInput, LeaseRecord, RevokeReason } from "./types.js";
-import type { LeaseOwner } from "./view.js";
 
 /** Columns of a lease as LeaseRecord, for RETURNING and SELECT. */
 const COLUMNS = P.raw(`leases.id, leases.dynamic_secret_id AS "dynamicSecretId", leases.environment_id AS "environmentId",
@@ -62,9 +61,13 @@ export function createLeaseRepository(db: Prisma) {
   return {
     /** Step 2 of create: the intent, recorded before anything exists upstream. */
     async insertCreating(l: NewLease): Promise<void> {
-      await db.lease.create({
-        data: { ...l, status: "CREATING", nextAttemptAt: l.claimedUntil },
-      });
+      await db.$executeRaw`
+        INSERT INTO leases (id, dynamic_secret_id, environment_id, provider, name, description, owner_user_id,
+               owner_service_account_id, status, ttl_seconds, created_at, expires_at, upstream_identity, state_cipher,
+               claimed_by, claimed_until, next_attempt_at, updated_at)
+        VALUES (${l.id}::uuid, ${l.dynamicSecretId}::uuid, ${l.environmentId}::uuid, ${l.provider}, ${l.name}, ${l.description},
+               ${l.ownerUserId}::uuid, ${l.ownerServiceAccountId}::uuid, 'CREATING', ${l.ttlSeconds}, ${l.createdAt}, ${l.expiresAt},
+               ${l.upstreamIdentity}, ${l.stateCipher}, ${l.claimedBy}, ${l.claimedUntil}, ${l.claimedUntil}, ${l.createdAt})`;
     },
 
     /** Step 4 of create: only if the row is still ours and still CREATING (the reaper may have taken it). */
@@ -244,22 +247,3 @@ export function createLeaseRepository(db: Prisma) {
 }
 
 export type LeaseRepository = ReturnType<typeof createLeaseRepository>;
-
-/** Looks up the owners of many leases in two queries. */
-export function createOwnerLookup(prisma: Prisma) {
-  return async function ownersOf(leases: Pick<LeaseRecord, "ownerUserId" | "ownerServiceAccountId">[]) {
-    const userIds = [...new Set(leases.map((l) => l.ownerUserId).filter((v): v is string => !!v))];
-    const saIds = [...new Set(leases.map((l) => l.ownerServiceAccountId).filter((v): v is string => !!v))];
-    const [users, sas] = await Promise.all([
-      userIds.length ? prisma.user.findMany({ where: { id: { in: userIds } } }) : [],
-      saIds.length ? prisma.serviceAccount.findMany({ where: { id: { in: saIds } } }) : [],
-    ]);
-    const byId = new Map<string, LeaseOwner>();
-    for (const u of users) byId.set(u.id, { type: "user", id: u.id, email: u.email, username: u.username, fullName: u.fullName, role: u.role });
-    for (const s of sas) byId.set(s.id, { type: "service_account", id: s.id, name: s.name });
-    return (l: Pick<LeaseRecord, "ownerUserId" | "ownerServiceAccountId">): LeaseOwner | null =>
-      byId.get(l.ownerUserId ?? l.ownerServiceAccountId ?? "") ?? null;
-  };
-}
-
-export type OwnerLookup = ReturnType<typeof createOwnerLookup>;

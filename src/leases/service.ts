@@ -8,7 +8,8 @@ import { NotFoundError } from "../errors.js";
 import type { ServerKeys } from "../keys/server-keys.js";
 import type { CreateLeaseInput, createLeaseCreator } from "./create.js";
 import { LeaseBusyError, LeaseMessages, LeaseNotFoundError, LeasePermissionError, LeaseProviderError, LeaseStateError, TtlError } from "./errors.js";
-import type { LeaseRepository, OwnerLookup } from "./repository.js";
+import { ownerFromPrincipal, type OwnerLookup } from "./owners.js";
+import type { LeaseRepository } from "./repository.js";
 import type { ProviderLookup, Revoker } from "./revoker.js";
 import { openState, revocationOf, scrubbedMessage, secretsIn } from "./state.js";
 import { checkRenewal } from "./ttl.js";
@@ -90,7 +91,7 @@ export function createLeaseService(deps: {
     /** Returns the credential once (key_map order). */
     async createLease(principal: Principal, meta: RequestMeta | undefined, input: CreateLeaseInput) {
       const { lease, credentials } = await deps.createLease(principal, actorOf(principal, meta), input);
-      return { lease: await view(lease), credentials };
+      return { lease: toLeaseView(lease, ownerFromPrincipal(principal)), credentials };
     },
 
     /** Phase's renewal: expires_at += ttl, ttl += ttl, within max_ttl in total; renewed_at is set. */

@@ -105,7 +105,9 @@ export interface WrappedProvider {
   totalRevokeCalls(): number;
   /** The next `n` revokes (or all, until reset) fail; the message quotes the root password to test scrubbing. */
   failRevokes(n: number | "always", opts?: { retryable?: boolean }): void;
-  failCreates(n: number): void;
+  /** The next `n` creates fail: after making the role (a provider breaking its undo contract) unless `clean`. */
+  failCreates(n: number, opts?: { retryable?: boolean; clean?: boolean }): void;
+  createCalls: number;
   /** Milliseconds each create waits before calling the real provider. */
   createDelayMs: number;
 }
@@ -116,6 +118,7 @@ export function wrapPostgres(id: string): WrappedProvider {
   let revokeFailures: number | "always" = 0;
   let retryable = true;
   let createFailures = 0;
+  let createFailure = { retryable: false, clean: false };
   const revokeCalls = new Map<string, number>();
   const w: WrappedProvider = {
     revokeCalls,
@@ -124,20 +127,24 @@ export function wrapPostgres(id: string): WrappedProvider {
       revokeFailures = n;
       retryable = opts?.retryable ?? true;
     },
-    failCreates(n) {
+    failCreates(n, opts) {
       createFailures = n;
+      createFailure = { retryable: opts?.retryable ?? false, clean: opts?.clean ?? false };
     },
+    createCalls: 0,
     createDelayMs: 0,
     provider: {
       ...base,
       id,
       async create(config, planned, ctx) {
+        w.createCalls++;
         if (w.createDelayMs > 0) await new Promise((r) => setTimeout(r, w.createDelayMs));
         if (createFailures > 0) {
           createFailures--;
           // Half-done: the role exists when the provider gives up (the lease layer must remove it).
-          await base.create(config, planned, ctx);
-          throw new Error(`simulated failure after creating the role; root password was ${(config as { password: string }).password}`);
+          if (!createFailure.clean) await base.create(config, planned, ctx);
+          const pw = (config as { password: string }).password;
+          throw new ProviderError(`simulated failure; root password was ${pw}`, createFailure.retryable, "XX000");
         }
         return base.create(config, planned, ctx);
       },

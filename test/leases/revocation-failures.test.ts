@@ -160,9 +160,22 @@ describe("revocation failures, retries, REVOKE_FAILED, force, and failed creatio
       "SELECT * FROM leases WHERE status = 'CREATE_FAILED'",
     );
     expect(row).toMatchObject({ status: "CREATE_FAILED", revoke_reason: "creation_failed" });
-    expect(row!.last_error).toBe("simulated failure after creating the role; root password was [REDACTED]");
+    expect(row!.last_error).toBe("simulated failure; root password was [REDACTED]");
     expect(row!.state_cipher.length).toBe(0);
     expect((await leaseEvents(h, row!.id)).map((e) => e.event_type)).toEqual(["create_failed", "rolled_back"]);
+  });
+
+  it("a retryable create failure is retried with the same planned identity, within the create timeout", async () => {
+    flaky.failCreates(2, { retryable: true, clean: true });
+    const calls = flaky.createCalls;
+    const { lease } = await create();
+    expect(flaky.createCalls - calls).toBe(3);
+    expect(await leaseRow(h, lease.id)).toMatchObject({ status: "ACTIVE", attempts: 0, last_error: null });
+    expect(await roleExists(h, lease.upstreamIdentity)).toBe(true);
+    await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
+    flaky.failCreates(10, { retryable: true, clean: true });
+    expect(await rejection(create())).toEqual({ status: 500, message: "An internal error occurred while creating the lease" });
+    flaky.failCreates(0);
   });
 
   it("a create that outlives its timeout is rolled back by the reaper, then again by its creator", async () => {

@@ -1,0 +1,67 @@
+/**
+ * `npx tsx bench/leases-create.ts`: lease creation with the PostgreSQL provider, measured through
+ * the lease service (what the HTTP routes call): p50/p99 latency and leases/s at concurrency 1
+ * and 10. Baseline in the same run: the provider's create alone (plan + CREATE ROLE transaction),
+ * i.e. the cost without the lease bookkeeping (sealed state, CREATING insert, conditional
+ * activate + event). Also manual revoke latency (inline revocation) at concurrency 1.
+ * Targets: create p50 <= 20 ms, p99 <= 100 ms.
+ *
+ * Env: BENCH_N1 (calls at concurrency 1, default 300), BENCH_N10 (at 10, default 1000),
+ * DATABASE_URL (admin connection).
+ */
+import { randomUUID } from "node:crypto";
+import type { Provider } from "../src/providers/provider.js";
+import { createBenchDb, dropRoles, machine, measureCalls, openBenchServer, writeResult, type LatencyFigures } from "./leases-support.js";
+
+const N1 = Number(process.env["BENCH_N1"] ?? 300);
+const N10 = Number(process.env["BENCH_N10"] ?? 1000);
+
+const db = await createBenchDb();
+const s = await openBenchServer(db);
+const results: Record<string, LatencyFigures> = {};
+try {
+  const provider = s.container.providers.get("postgresql") as Provider;
+  const def = await s.container.dynamicSecrets.open(s.secretId);
+  const expiresAt = new Date(Date.now() + 3_600_000);
+  // The same retry on retryable errors as the lease layer (concurrent GRANTs on one table collide).
+  const providerOnly = async () => {
+    const leaseId = randomUUID();
+    const planned = provider.plan(def.config, { leaseId, roleName: "reader" });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await provider.create(def.config, planned, { leaseId, roleName: "reader", expiresAt, ttlSeconds: 3600 });
+      } catch (err) {
+        if (attempt >= 4 || provider.classifyError(err) !== "retryable") throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 100 * attempt));
+      }
+    }
+  };
+  const viaService = () => s.container.leases.createLease(s.owner, undefined, { secretId: s.secretId, ttl: 3600 });
+
+  // Warm-up: pools, JIT, the server key.
+  for (let i = 0; i < 20; i++) await viaService();
+
+  results["providerCreate_c1"] = await measureCalls(N1, 1, providerOnly);
+  results["leaseCreate_c1"] = await measureCalls(N1, 1, viaService);
+  results["providerCreate_c10"] = await measureCalls(N10, 10, providerOnly);
+  results["leaseCreate_c10"] = await measureCalls(N10, 10, viaService);
+
+  const toRevoke: string[] = [];
+  for (let i = 0; i < 200; i++) toRevoke.push((await viaService()).lease.id);
+  results["leaseRevoke_c1"] = await measureCalls(toRevoke.length, 1, (i) => s.container.leases.revokeLease(s.owner, undefined, { leaseId: toRevoke[i]! }));
+
+  console.log(`lease creation, PostgreSQL provider (${machine().cpus} cores, ${machine().node})`);
+  console.log("case                       n  conc  p50 ms  p99 ms  max ms   per s  errors");
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`${name.padEnd(22)} ${String(r.n).padStart(5)} ${String(r.concurrency).padStart(5)} ${r.p50Ms.toFixed(2).padStart(7)} ${r.p99Ms.toFixed(2).padStart(7)} ${r.maxMs.toFixed(1).padStart(7)} ${r.perSecond.toFixed(1).padStart(7)} ${String(r.errors).padStart(7)}`);
+  }
+  const c1 = results["leaseCreate_c1"]!;
+  const c10 = results["leaseCreate_c10"]!;
+  const targets = { p50_le_20ms: c1.p50Ms <= 20 && c10.p50Ms <= 20, p99_le_100ms: c1.p99Ms <= 100 && c10.p99Ms <= 100 };
+  console.log(`targets: p50 <= 20 ms ${targets.p50_le_20ms ? "met" : "MISSED"}, p99 <= 100 ms ${targets.p99_le_100ms ? "met" : "MISSED"}`);
+  console.log(`written to ${writeResult("leases-create", { machine: machine(), results, targets })}`);
+} finally {
+  await s.close();
+  await db.drop();
+  await dropRoles(s.prefix);
+}
