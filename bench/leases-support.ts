@@ -58,7 +58,7 @@ export interface BenchServer {
  * A Leasehold container in this process (prepare(), exactly what `serve` runs, without HTTP and
  * without starting the reaper), an app, and a PostgreSQL definition that targets the bench database.
  */
-export async function openBenchServer(db: BenchDb): Promise<BenchServer> {
+export async function openBenchServer(db: BenchDb, opts: { revocation?: "default" | "drop" } = {}): Promise<BenchServer> {
   const env = {
     DATABASE_URL: db.url,
     LEASEHOLD_MASTER_KEY: randomBytes(32).toString("base64"),
@@ -86,6 +86,11 @@ export async function openBenchServer(db: BenchDb): Promise<BenchServer> {
       password: "bench-root-password",
       creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${prefix}_readers"`],
       username_prefix: prefix,
+      // "drop": the role holds nothing but its group membership, so dropping it is enough (and
+      // touches no shared catalog row). "default": the provider's generic revoke-everything path.
+      ...(opts.revocation === "drop"
+        ? { revocation_statements: [`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}'`, `DROP ROLE IF EXISTS "{{name}}"`] }
+        : {}),
     },
     defaultTtl: 3600,
     maxTtl: 86_400,

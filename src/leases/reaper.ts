@@ -9,6 +9,8 @@ import type { Revoker } from "./revoker.js";
 import { openState } from "./state.js";
 import type { LeaseRecord } from "./types.js";
 
+const TRIP_AFTER = 2;
+
 export interface ReaperSettings {
   /** node-cron expression, or "off" (tests and benchmarks call tick() themselves). */
   schedule: string;
@@ -32,10 +34,11 @@ export interface TickResult {
  * The reaper: the leases table is the schedule. A tick claims due rows in one short statement
  * (FOR UPDATE SKIP LOCKED, so concurrent instances never share a row), then revokes them outside
  * any transaction, at most `concurrencyPerTarget` at a time per provider configuration. A target
- * whose revocation fails with a retryable error gets no more attempts in that tick: the rest of
- * its leases are released and come back after `skipDelayMs` without spending an attempt, so an
- * outage costs one timeout per tick rather than one per lease. Nothing lives in memory between
- * ticks, so a restart has nothing to restore.
+ * whose revocations fail with retryable errors TRIP_AFTER times in a row (no success between:
+ * an outage, not the odd lock conflict) gets no more attempts in that tick: the rest of its
+ * leases are released and come back after `skipDelayMs` without spending an attempt, so an
+ * outage costs a couple of timeouts per tick rather than one per lease. Nothing lives in memory
+ * between ticks, so a restart has nothing to restore.
  */
 export function createReaper(deps: {
   repo: Pick<LeaseRepository, "claimDue" | "release" | "releaseAll">;
@@ -62,19 +65,23 @@ export function createReaper(deps: {
   }
 
   async function processBatch(rows: LeaseRecord[], result: TickResult): Promise<void> {
-    const tripped = new Set<string>();
+    const failuresInARow = new Map<string, number>();
+    const tripped = (target: string) => (failuresInARow.get(target) ?? 0) >= TRIP_AFTER;
     const skipped: string[] = [];
     await Promise.all(
       rows.map(async (lease) => {
         const target = await targetOf(lease);
         await limiter.run(target, async () => {
-          if (stopping || tripped.has(target)) return void skipped.push(lease.id);
+          if (stopping || tripped(target)) return void skipped.push(lease.id);
           try {
             const outcome = await deps.revoker.revokeClaimed(lease);
-            if (outcome.kind === "revoked") result.revoked++;
+            if (outcome.kind === "revoked") {
+              result.revoked++;
+              failuresInARow.set(target, 0);
+            }
             if (outcome.kind === "failed") {
               result.failed++;
-              if (outcome.retryable) tripped.add(target);
+              if (outcome.retryable) failuresInARow.set(target, (failuresInARow.get(target) ?? 0) + 1);
             }
           } catch (err) {
             // Our own database failed mid-way: the claim runs out and the lease is due again.
