@@ -30,9 +30,9 @@ export interface CoreDeps {
 /** Wires repositories into services. Routes receive services only; nothing here listens. */
 export function createContainer(deps: CoreDeps) {
   const { db, masterKey, clock, audit } = deps;
-  const apps = createAppRepository(db.prisma);
-  const identity = createIdentityRepository(db.prisma);
-  const secretsRepo = createSecretRepository(db.prisma);
+  const apps = createAppRepository(db);
+  const identity = createIdentityRepository(db);
+  const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
   const leaseModule = createLeaseModule({ config: deps.config, prisma: db.prisma, masterKey, clock, audit, apps, providers, log: deps.log });
   const contexts = createEnvironmentContextResolver({

@@ -1,5 +1,5 @@
 import type { Bytes } from "../crypto/aead.js";
-import type { Prisma } from "../db/database.js";
+import type { Database } from "../db/database.js";
 
 export interface EnvironmentRecord {
   id: string;
@@ -11,7 +11,8 @@ export interface EnvironmentRecord {
 const envSelect = { id: true, appId: true, name: true, wrappedKey: true } as const;
 
 /** Apps and their environments. Environment names are unique per app, case-insensitively. */
-export function createAppRepository(prisma: Prisma) {
+export function createAppRepository(db: Pick<Database, "prisma" | "query">) {
+  const { prisma } = db;
   return {
     findApp(id: string) {
       return prisma.app.findUnique({ where: { id }, include: { environments: { orderBy: { sortOrder: "asc" }, select: { id: true, name: true } } } });
@@ -88,17 +89,18 @@ export function createAppRepository(prisma: Prisma) {
     ): Promise<{ appFound: boolean; environment: EnvironmentRecord | null; granted: boolean }> {
       const userId = account?.userId ?? null;
       const saId = account?.serviceAccountId ?? null;
-      const rows = await prisma.$queryRaw<
-        { app_id: string; id: string | null; name: string | null; wrapped_key: Uint8Array | null; granted: boolean }[]
-      >`
-        SELECT a.id AS app_id, e.id, e.name, e.wrapped_key,
-               (e.id IS NOT NULL AND EXISTS (
-                  SELECT 1 FROM environment_access x
-                   WHERE x.environment_id = e.id
-                     AND (x.user_id = ${userId}::uuid OR x.service_account_id = ${saId}::uuid))) AS granted
-          FROM apps a
-          LEFT JOIN environments e ON e.app_id = a.id AND e.name_lower = ${envName.toLowerCase()}
-         WHERE a.id = ${appId}::uuid`;
+      const rows = await db.query<{ app_id: string; id: string | null; name: string | null; wrapped_key: Uint8Array | null; granted: boolean }>(
+        `SELECT a.id AS app_id, e.id, e.name, e.wrapped_key,
+                (e.id IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM environment_access x
+                    WHERE x.environment_id = e.id
+                      AND (x.user_id = $3::uuid OR x.service_account_id = $4::uuid))) AS granted
+           FROM apps a
+           LEFT JOIN environments e ON e.app_id = a.id AND e.name_lower = $2
+          WHERE a.id = $1::uuid`,
+        [appId, envName.toLowerCase(), userId, saId],
+        { name: "lh_app_environment" },
+      );
       const r = rows[0];
       if (!r) return { appFound: false, environment: null, granted: false };
       const environment = r.id ? { id: r.id, appId: r.app_id, name: r.name!, wrappedKey: r.wrapped_key! } : null;

@@ -13,8 +13,24 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** A session on one connection, for the migrator and multi-statement scripts. */
   session(): Promise<SqlSession>;
+  /**
+   * One parameterised statement, without Prisma: for hot reads and the audit writer. It runs on
+   * its own (a pool connection, or PGlite, which queues it behind an open interactive transaction),
+   * never inside a transaction: do not await it inside `prisma.$transaction(async tx => ...)`.
+   * Both backends give the same JS types: bytea as Uint8Array (its own ArrayBuffer, like Prisma's
+   * Bytes), timestamptz as Date, int4 as number, arrays as arrays (cast int8/numeric to int4 or text).
+   */
+  query<T extends Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]>;
   migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * Prepares the statement once per connection under this name (PostgreSQL): later runs skip
+   * parsing and planning. Only for fixed SQL text: one name, one text, for the process's lifetime.
+   */
+  name?: string;
 }
 
 export interface DatabaseOptions {
@@ -34,6 +50,11 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const byteaEscaped = pg.types.getTypeParser(BYTEA_OID, "text") as (text: string) => Buffer;
+  const bytea = (text: string) => (text.startsWith("\\x") ? parseHexBytea(text) : new Uint8Array(byteaEscaped(text)));
+  const types = { getTypeParser: (oid: number, format?: string) => (oid === BYTEA_OID ? bytea : pg.types.getTypeParser(oid, format as "text")) };
+  const query = async <T extends Record<string, unknown>>(text: string, values: unknown[] = [], opts: QueryOptions = {}) =>
+    (await pool.query<T>({ text, values, types, ...(opts.name ? { name: opts.name } : {}) })).rows;
   const session = async (): Promise<SqlSession> => {
     const client = await pool.connect();
     return {
@@ -49,6 +70,7 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
     kind: "postgres",
     prisma,
     session,
+    query,
     migrate: () => runMigrations(session),
     close: async () => {
       await prisma.$disconnect();
@@ -82,6 +104,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
       kind: "embedded",
       prisma,
       session,
+      query: async <T extends Record<string, unknown>>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
       migrate: () => runMigrations(session),
       close: async () => {
         try {
@@ -96,6 +119,18 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     release();
     throw e;
   }
+}
+
+const BYTEA_OID = 17;
+
+/**
+ * pg's own bytea parser gives a Buffer cut from Node's shared pool; this gives what PGlite and
+ * Prisma give, a Uint8Array over its own ArrayBuffer. `text` is `\x` and hex digits.
+ */
+function parseHexBytea(text: string): Uint8Array {
+  const out = new Uint8Array((text.length - 2) >>> 1);
+  Buffer.from(out.buffer).write(text.slice(2), "hex");
+  return out;
 }
 
 async function runMigrations(open: () => Promise<SqlSession>): Promise<MigrationResult> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import type { Role, TokenKind } from "../generated/prisma/enums.js";
 
 /**
@@ -20,7 +20,7 @@ export interface TokenRecord {
   serviceAccount: { id: string; name: string; deletedAt: Date | null } | null;
 }
 
-interface TokenRow {
+interface TokenRow extends Record<string, unknown> {
   id: string;
   kind: TokenKind;
   name: string;
@@ -39,18 +39,22 @@ interface TokenRow {
 }
 
 /** Users, service accounts, their tokens and their environment grants. */
-export function createIdentityRepository(prisma: Prisma) {
+export function createIdentityRepository(db: Pick<Database, "prisma" | "query">) {
+  const { prisma } = db;
   return {
-    /** The hot path of every request: one round trip, token and owner together. */
+    /** The hot path of every request: one round trip, token and owner together, without Prisma. */
     async findTokenByHash(tokenHash: string): Promise<TokenRecord | null> {
-      const rows = await prisma.$queryRaw<TokenRow[]>`
-        SELECT t.id, t.kind::text AS kind, t.name, t.expires_at, t.revoked_at, t.last_used_at,
+      const rows = await db.query<TokenRow>(
+        `SELECT t.id, t.kind::text AS kind, t.name, t.expires_at, t.revoked_at, t.last_used_at,
                u.id AS user_id, u.email, u.username, u.full_name, u.role::text AS role, u.deleted_at AS user_deleted_at,
                s.id AS sa_id, s.name AS sa_name, s.deleted_at AS sa_deleted_at
           FROM api_tokens t
           LEFT JOIN users u ON u.id = t.user_id
           LEFT JOIN service_accounts s ON s.id = t.service_account_id
-         WHERE t.token_hash = ${tokenHash}`;
+          WHERE t.token_hash = $1`,
+        [tokenHash],
+        { name: "lh_token_by_hash" },
+      );
       const r = rows[0];
       if (!r) return null;
       return {

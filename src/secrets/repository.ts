@@ -1,7 +1,6 @@
 import { isUuid } from "../auth/environment-context.js";
 import type { Bytes } from "../crypto/aead.js";
-import type { Prisma } from "../db/database.js";
-import { Prisma as P } from "../generated/prisma/client.js";
+import type { Database } from "../db/database.js";
 import type { SecretType } from "./types.js";
 import { secretWrites, type Db } from "./repository-writes.js";
 
@@ -34,20 +33,34 @@ export interface RowFilter {
   ids?: string[] | undefined;
 }
 
+/** The statement for secrets + tags + the caller's override, and its parameters. */
+interface RowQuery {
+  text: string;
+  values: unknown[];
+  /** Which optional conditions it has: the SQL text is the same for the same shape. */
+  shape: string;
+}
+
 /**
- * One statement for secrets + tags + the caller's override: the hot path of GET, so it is raw SQL
- * (the ORM's nested includes cost several round trips). `userId` null means no override.
+ * One statement for secrets + tags + the caller's override (`userId` null: none): the hot path of
+ * GET. The SQL text depends only on which filters are present, so each shape is prepared once.
  */
-function selectRows(db: Db, environmentId: string, userId: string | null, f: RowFilter, lock: boolean) {
-  const conditions: P.Sql[] = [];
-  if (f.path !== undefined) conditions.push(P.sql`AND s.path = ${f.path}`);
-  if (f.keyDigest !== undefined) conditions.push(P.sql`AND s.key_digest = ${f.keyDigest}`);
-  if (f.ids !== undefined) conditions.push(P.sql`AND s.id IN (${P.join(f.ids.map((id) => P.sql`${id}::uuid`))})`);
+function rowQuery(environmentId: string, userId: string | null, f: RowFilter, lock: boolean): RowQuery {
+  const values: unknown[] = [environmentId, userId];
+  let conditions = "";
+  let shape = "";
+  const add = (flag: string, sql: (n: string) => string, value: unknown) => {
+    values.push(value);
+    conditions += ` AND ${sql(`$${values.length}`)}`;
+    shape += flag;
+  };
+  if (f.path !== undefined) add("p", (n) => `s.path = ${n}`, f.path);
+  if (f.keyDigest !== undefined) add("k", (n) => `s.key_digest = ${n}`, f.keyDigest);
+  if (f.ids !== undefined) add("i", (n) => `s.id = ANY(${n}::uuid[])`, f.ids);
   if (f.tagNames !== undefined) {
-    conditions.push(P.sql`AND EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id
-      WHERE st.secret_id = s.id AND t.name IN (${P.join(f.tagNames)}))`);
+    add("t", (n) => `EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id WHERE st.secret_id = s.id AND t.name = ANY(${n}::text[]))`, f.tagNames);
   }
-  return db.$queryRaw<SecretRow[]>`
+  const text = `
     SELECT s.id, s.folder_id AS "folderId", s.path, s.key_digest AS "keyDigest",
            s.key_cipher AS "keyCipher", s.value_cipher AS "valueCipher", s.comment_cipher AS "commentCipher",
            s.type::text AS type, s.version, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
@@ -56,20 +69,14 @@ function selectRows(db: Db, environmentId: string, userId: string | null, f: Row
            o.id AS "overrideId", o.value_cipher AS "overrideCipher", o.is_active AS "overrideActive",
            o.created_at AS "overrideCreatedAt", o.updated_at AS "overrideUpdatedAt"
       FROM secrets s
-      LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = ${userId}::uuid
-     WHERE s.environment_id = ${environmentId}::uuid AND s.deleted_at IS NULL
-           ${conditions.length > 0 ? P.join(conditions, " ") : P.empty}
-     ${lock ? P.sql`FOR UPDATE OF s` : P.empty}`;
+      LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = $2::uuid
+     WHERE s.environment_id = $1::uuid AND s.deleted_at IS NULL${conditions}${lock ? "\n     FOR UPDATE OF s" : ""}`;
+  return { text, values, shape: `${shape}${lock ? "l" : ""}` };
 }
 
 /** Reads usable inside or outside a transaction. */
 function secretReads(db: Db) {
   return {
-    listLive(environmentId: string, userId: string | null, filter: RowFilter): Promise<SecretRow[]> {
-      if (filter.ids?.length === 0 || filter.tagNames?.length === 0) return Promise.resolve([]);
-      return selectRows(db, environmentId, userId, filter, false);
-    },
-
     /** The sealed value of a live secret, for reference resolution. */
     async findLiveValue(environmentId: string, path: string, keyDigest: string) {
       const rows = await db.$queryRaw<{ id: string; valueCipher: Uint8Array }[]>`
@@ -89,7 +96,8 @@ function lockingReads(db: Db) {
     lockLive(environmentId: string, ids: string[], userId: string | null): Promise<SecretRow[]> {
       const valid = [...new Set(ids.filter(isUuid))];
       if (valid.length === 0) return Promise.resolve([]);
-      return selectRows(db, environmentId, userId, { ids: valid }, true);
+      const q = rowQuery(environmentId, userId, { ids: valid }, true);
+      return db.$queryRawUnsafe<SecretRow[]>(q.text, ...q.values);
     },
   };
 }
@@ -97,9 +105,17 @@ function lockingReads(db: Db) {
 export type SecretTx = ReturnType<typeof secretReads> & ReturnType<typeof lockingReads> & ReturnType<typeof secretWrites>;
 
 /** Secrets, folders, tags and personal overrides. Writes only happen inside `transaction`. */
-export function createSecretRepository(prisma: Prisma) {
+export function createSecretRepository(db: Pick<Database, "prisma" | "query">) {
+  const { prisma } = db;
   return {
     ...secretReads(prisma),
+
+    /** Live secrets of the environment matching every filter (tags: ANY of them), outside any transaction. */
+    listLive(environmentId: string, userId: string | null, filter: RowFilter): Promise<SecretRow[]> {
+      if (filter.ids?.length === 0 || filter.tagNames?.length === 0) return Promise.resolve([]);
+      const q = rowQuery(environmentId, userId, filter, false);
+      return db.query<SecretRow & Record<string, unknown>>(q.text, q.values, { name: `lh_secrets_${q.shape}` });
+    },
 
     async findEnvironmentIdOfSecret(id: string): Promise<string | null> {
       if (!isUuid(id)) return null;

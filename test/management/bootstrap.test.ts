@@ -26,8 +26,8 @@ describe("bootstrap of the first Owner", () => {
     const db = await openDatabase({ DATABASE_URL: tdb.url, LEASEHOLD_DATA_DIR: "" }, { poolSize: 4 });
     dbs.push(db);
     return createIdentityService({
-      identity: createIdentityRepository(db.prisma),
-      apps: createAppRepository(db.prisma),
+      identity: createIdentityRepository(db),
+      apps: createAppRepository(db),
       clock: new ManualClock(),
     });
   }
