@@ -87,8 +87,11 @@ export function createRevoker(deps: RevokerDeps) {
       state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
       if (!state) throw new ProviderError("The lease has no revocation state left.", false, "no_state");
       if (!provider) throw new ProviderError(`Provider '${lease.provider}' is not available on this server.`, true, "no_provider");
-      const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });
-      await withTimeout(revoke, deps.providerTimeoutMs);
+      // Credentials that expire by themselves need no upstream call (capabilities.revocationRequired).
+      if (provider.capabilities.revocationRequired) {
+        const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });
+        await withTimeout(revoke, deps.providerTimeoutMs);
+      }
     } catch (err) {
       return fail(lease, state, provider, err, actor);
     }
