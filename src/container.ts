@@ -34,7 +34,7 @@ export function createContainer(deps: CoreDeps) {
   const identity = createIdentityRepository(db);
   const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
-  const leaseModule = createLeaseModule({ config: deps.config, prisma: db.prisma, masterKey, clock, audit, apps, providers, log: deps.log });
+  const leaseModule = createLeaseModule({ config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log });
   const contexts = createEnvironmentContextResolver({
     apps,
     identity,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Bytes } from "../crypto/aead.js";
-import type { Prisma } from "../db/database.js";
+import type { Database, Prisma } from "../db/database.js";
 import { isUniqueViolation } from "../db/prisma-errors.js";
 import { ConflictError } from "../errors.js";
 import { Prisma as P } from "../generated/prisma/client.js";
@@ -80,17 +80,21 @@ async function uniqueName<T>(name: string | undefined, run: () => Promise<T>): P
 }
 
 /** Dynamic secret definitions (soft-deleted rows stay for the leases that point at them). */
-export function createDefinitionRepository(prisma: Prisma) {
+const FIND_LIVE_SQL = `
+  SELECT d.id, d.environment_id AS "environmentId", d.folder_id AS "folderId", d.path, d.name, d.description, d.provider,
+         d.config_cipher AS "configCipher", d.key_map_cipher AS "keyMapCipher", d.key_digests AS "keyDigests",
+         d.default_ttl AS "defaultTtl", d.max_ttl AS "maxTtl", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
+         d.deleted_at AS "deletedAt", e.wrapped_key AS "wrappedKey", e.app_id AS "appId"
+    FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id
+   WHERE d.id = $1::uuid AND d.deleted_at IS NULL`;
+
+export function createDefinitionRepository(database: Database) {
+  const prisma = database.prisma;
   return {
-    /** On the lease-creation hot path: one raw query (no query planning in Prisma's engine). */
+    /** On the lease-creation hot path: one prepared statement, without Prisma. */
     async findLive(id: string): Promise<DefinitionRecord | null> {
-      const rows = await prisma.$queryRaw<(Omit<DefinitionRecord, "environment"> & { wrappedKey: Uint8Array; appId: string })[]>`
-        SELECT d.id, d.environment_id AS "environmentId", d.folder_id AS "folderId", d.path, d.name, d.description, d.provider,
-               d.config_cipher AS "configCipher", d.key_map_cipher AS "keyMapCipher", d.key_digests AS "keyDigests",
-               d.default_ttl AS "defaultTtl", d.max_ttl AS "maxTtl", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
-               d.deleted_at AS "deletedAt", e.wrapped_key AS "wrappedKey", e.app_id AS "appId"
-          FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id
-         WHERE d.id = ${id}::uuid AND d.deleted_at IS NULL`;
+      type Row = Omit<DefinitionRecord, "environment"> & { wrappedKey: Uint8Array; appId: string };
+      const rows = await database.query<Row & Record<string, unknown>>(FIND_LIVE_SQL, [id], { name: "lh_dynamic_find_live" });
       const r = rows[0];
       if (!r) return null;
       const { wrappedKey, appId, ...def } = r;

@@ -6,7 +6,7 @@ import type { AuditSink } from "../audit/events.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { MasterKey } from "../crypto/envelope.js";
-import type { Prisma } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { createDefinitionRepository } from "../dynamic/repository.js";
 import { createDefinitionService } from "../dynamic/service.js";
 import { createServerKeys } from "../keys/server-keys.js";
@@ -33,7 +33,7 @@ export const lookupIn = (registry: Pick<ProviderRegistry, "has" | "get">): Provi
  */
 export function createLeaseModule(deps: {
   config: Config;
-  prisma: Prisma;
+  db: Database;
   masterKey: MasterKey;
   clock: Clock;
   audit: AuditSink;
@@ -42,13 +42,14 @@ export function createLeaseModule(deps: {
   log?: Logger | undefined;
   instanceId?: string;
 }) {
-  const { config: c, prisma, clock } = deps;
+  const { config: c, db, clock } = deps;
+  const prisma = db.prisma;
   const log = deps.log?.child({ component: "leases" });
   const instanceId = deps.instanceId ?? newInstanceId();
   const providers = lookupIn(deps.providers);
   const keys = createServerKeys({ prisma, masterKey: deps.masterKey });
-  const repo = createLeaseRepository(prisma);
-  const definitionRepo = createDefinitionRepository(prisma);
+  const repo = createLeaseRepository(db);
+  const definitionRepo = createDefinitionRepository(db);
   const faults = createFaultInjector(c, log);
   const revoker = createRevoker({
     repo,

@@ -1,5 +1,5 @@
 import type { Bytes } from "../crypto/aead.js";
-import type { Prisma } from "../db/database.js";
+import type { Database, Prisma } from "../db/database.js";
 import { Prisma as P } from "../generated/prisma/client.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { LeaseEventInput, LeaseRecord, RevokeReason } from "./types.js";
@@ -57,25 +57,46 @@ export interface Claim {
   until: Date;
 }
 
-export function createLeaseRepository(db: Prisma) {
+/** The activate transition as fixed SQL text: prepared once per connection (lease creation hot path). */
+const ACTIVATE_SQL = `
+  WITH changed AS (
+    UPDATE leases SET status = 'ACTIVE', state_cipher = $3, claimed_by = NULL, claimed_until = NULL,
+           next_attempt_at = NULL, updated_at = $4
+     WHERE id = $1::uuid AND status = 'CREATING' AND claimed_by = $2
+    RETURNING leases.id
+  )
+  INSERT INTO lease_events (lease_id, event_type, user_id, service_account_id, ip_address, user_agent, metadata, created_at)
+  SELECT id, $5, $6::uuid, $7::uuid, $8, $9, $10::jsonb, $4 FROM changed
+  RETURNING lease_id`;
+
+const INSERT_CREATING_SQL = `
+  INSERT INTO leases (id, dynamic_secret_id, environment_id, provider, name, description, owner_user_id,
+         owner_service_account_id, status, ttl_seconds, created_at, expires_at, upstream_identity, state_cipher,
+         claimed_by, claimed_until, next_attempt_at, updated_at)
+  VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::uuid, 'CREATING', $9, $10, $11, $12, $13, $14, $15, $15, $10)`;
+
+export function createLeaseRepository(database: Database) {
+  const db = database.prisma;
   return {
     /** Step 2 of create: the intent, recorded before anything exists upstream. */
     async insertCreating(l: NewLease): Promise<void> {
-      await db.$executeRaw`
-        INSERT INTO leases (id, dynamic_secret_id, environment_id, provider, name, description, owner_user_id,
-               owner_service_account_id, status, ttl_seconds, created_at, expires_at, upstream_identity, state_cipher,
-               claimed_by, claimed_until, next_attempt_at, updated_at)
-        VALUES (${l.id}::uuid, ${l.dynamicSecretId}::uuid, ${l.environmentId}::uuid, ${l.provider}, ${l.name}, ${l.description},
-               ${l.ownerUserId}::uuid, ${l.ownerServiceAccountId}::uuid, 'CREATING', ${l.ttlSeconds}, ${l.createdAt}, ${l.expiresAt},
-               ${l.upstreamIdentity}, ${l.stateCipher}, ${l.claimedBy}, ${l.claimedUntil}, ${l.claimedUntil}, ${l.createdAt})`;
+      await database.query(
+        INSERT_CREATING_SQL,
+        [l.id, l.dynamicSecretId, l.environmentId, l.provider, l.name, l.description, l.ownerUserId, l.ownerServiceAccountId,
+          l.ttlSeconds, l.createdAt, l.expiresAt, l.upstreamIdentity, l.stateCipher, l.claimedBy, l.claimedUntil],
+        { name: "lh_lease_insert_creating" },
+      );
     },
 
     /** Step 4 of create: only if the row is still ours and still CREATING (the reaper may have taken it). */
     async activate(id: string, claimedBy: string, state: Bytes, now: Date, event: LeaseEventInput): Promise<boolean> {
-      const rows = await transition(db, P.sql`
-        UPDATE leases SET status = 'ACTIVE', state_cipher = ${state}, claimed_by = NULL, claimed_until = NULL,
-               next_attempt_at = NULL, updated_at = ${now}
-         WHERE id = ${id}::uuid AND status = 'CREATING' AND claimed_by = ${claimedBy}`, event, now);
+      const p = event.actor.principal;
+      const rows = await database.query(
+        ACTIVATE_SQL,
+        [id, claimedBy, state, now, event.type, p?.kind === "user" ? p.id : null, p?.kind === "service_account" ? p.id : null,
+          event.actor.ipAddress ?? null, event.actor.userAgent ?? null, JSON.stringify(event.metadata ?? {})],
+        { name: "lh_lease_activate" },
+      );
       return rows.length === 1;
     },
 
