@@ -20,8 +20,18 @@ export interface AuditEventInput {
   path?: string | undefined;
   keyDigest?: string | undefined;
   version?: number | undefined;
+  /** Events about several secrets (one `secret.read` per request): each secret, in order. */
+  secrets?: AuditedSecret[] | undefined;
   /** Never put a secret value, credential or token here. */
   metadata?: Record<string, unknown> | undefined;
+}
+
+/** One secret named by an event that lists several; stored as the row's parallel arrays. */
+export interface AuditedSecret {
+  id: string;
+  keyDigest: string;
+  version: number;
+  path: string;
 }
 
 /** Where services send audit events. Recording never blocks on the database. */

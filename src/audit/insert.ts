@@ -6,15 +6,29 @@ export type AuditInsert = (rows: AuditRow[]) => Promise<void>;
 
 /**
  * Each column is sent as one array parameter and `unnest` turns the arrays back into rows, so a
- * batch is one statement with 15 parameters whatever its size.
+ * batch is one statement with 19 parameters whatever its size. The list columns (arrays per row)
+ * travel as text arrays of array literals, cast back per row.
  */
 const INSERT_SQL = `
   INSERT INTO audit_events (occurred_at, event_type, account_type, user_id, service_account_id, token_id,
                             ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest,
-                            version, metadata)
-  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[],
-                       $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::text[],
-                       $14::int[], $15::jsonb[])`;
+                            version, metadata, secret_ids, key_digests, versions, paths)
+  SELECT occurred_at, event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent,
+         app_id, environment_id, secret_id, path, key_digest, version, metadata,
+         secret_ids::uuid[], key_digests::text[], versions::int[], paths::text[]
+    FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[],
+                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::text[],
+                $14::int[], $15::jsonb[], $16::text[], $17::text[], $18::text[], $19::text[])
+      AS u(occurred_at, event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent,
+           app_id, environment_id, secret_id, path, key_digest, version, metadata,
+           secret_ids, key_digests, versions, paths)`;
+
+/** A PostgreSQL array literal: every element quoted (backslash and quote escaped), NULL unquoted. */
+export function arrayLiteral(values: readonly (string | number | null)[] | null): string | null {
+  if (values === null) return null;
+  const items = values.map((v) => (v === null ? "NULL" : `"${String(v).replace(/[\\"]/g, "\\$&")}"`));
+  return `{${items.join(",")}}`;
+}
 
 function columns(rows: AuditRow[]): unknown[] {
   const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
@@ -34,6 +48,10 @@ function columns(rows: AuditRow[]): unknown[] {
     col("keyDigest"),
     col("version"),
     rows.map((r) => ("metadata" in r ? JSON.stringify(r.metadata) : null)),
+    col("secretIds").map(arrayLiteral),
+    col("keyDigests").map(arrayLiteral),
+    col("versions").map(arrayLiteral),
+    col("paths").map(arrayLiteral),
   ];
 }
 

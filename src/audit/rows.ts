@@ -1,4 +1,4 @@
-import type { AuditEventInput } from "./events.js";
+import type { AuditedSecret, AuditEventInput } from "./events.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT4_MAX = 2_147_483_647;
@@ -22,8 +22,9 @@ export function toAuditRow(e: AuditEventInput) {
   const p = e.principal;
   const validDate = e.occurredAt instanceof Date && !Number.isNaN(e.occurredAt.getTime());
   if (!validDate) invalid["occurredAt"] = String(e.occurredAt);
-  const versionOk = e.version === undefined || e.version === null || (Number.isInteger(e.version) && Math.abs(e.version) <= INT4_MAX);
+  const versionOk = e.version === undefined || e.version === null || isInt4(e.version);
   if (!versionOk) invalid["version"] = String(e.version);
+  const list = e.secrets ? secretLists(e.secrets, invalid) : null;
 
   const row = {
     occurredAt: validDate ? e.occurredAt : new Date(),
@@ -40,6 +41,10 @@ export function toAuditRow(e: AuditEventInput) {
     path: text(e.path),
     keyDigest: text(e.keyDigest),
     version: versionOk ? (e.version ?? null) : null,
+    secretIds: list?.ids ?? null,
+    keyDigests: list?.digests ?? null,
+    versions: list?.versions ?? null,
+    paths: list?.paths ?? null,
   };
   const hasInvalid = Object.keys(invalid).length > 0;
   if (!e.metadata && !hasInvalid) return row;
@@ -47,6 +52,27 @@ export function toAuditRow(e: AuditEventInput) {
 }
 
 export type AuditRow = ReturnType<typeof toAuditRow>;
+
+const isInt4 = (v: number) => Number.isInteger(v) && Math.abs(v) <= INT4_MAX;
+
+/** The parallel arrays of an event's secrets; an element a column would reject is NULL there and kept under `invalid`. */
+function secretLists(secrets: AuditedSecret[], invalid: Record<string, string>) {
+  const ids: (string | null)[] = [];
+  const digests: (string | null)[] = [];
+  const versions: (number | null)[] = [];
+  const paths: (string | null)[] = [];
+  secrets.forEach((s, i) => {
+    const idOk = typeof s.id === "string" && UUID.test(s.id);
+    if (!idOk) invalid[`secretIds.${i}`] = clip(String(s.id));
+    const versionOk = typeof s.version === "number" && isInt4(s.version);
+    if (!versionOk) invalid[`versions.${i}`] = String(s.version);
+    ids.push(idOk ? s.id : null);
+    digests.push(text(s.keyDigest));
+    versions.push(versionOk ? s.version : null);
+    paths.push(text(s.path));
+  });
+  return { ids, digests, versions, paths };
+}
 
 function text(v: string | undefined | null): string | null {
   return v === undefined || v === null ? null : clip(String(v));

@@ -13,7 +13,7 @@ import type { SecretRepository } from "./repository.js";
 import { openRow, openValue } from "./sealing.js";
 import type { Caller, CreateSecretInput, ListFilter, SecretView, UpdateSecretInput } from "./types.js";
 import { updateSecrets } from "./update.js";
-import { byPathThenCreation, secretEvent, toViews } from "./views.js";
+import { byPathThenCreation, readEvent, secretEvent, toViews } from "./views.js";
 
 export interface SecretServiceDeps {
   secrets: SecretRepository;
@@ -74,8 +74,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       });
       const opened = rows.map((r) => openRow(keys, r)).sort(byPathThenCreation);
       const views = await toViews(env, opened, sourcesFor(caller.principal));
-      const at = deps.clock.now();
-      deps.audit.record(opened.map((s) => secretEvent("secret.read", caller, env, s.row, at)));
+      if (opened.length > 0) deps.audit.record([readEvent(caller, env, opened.map((s) => s.row), deps.clock.now())]);
       return views;
     },
 

@@ -89,6 +89,20 @@ export function secretEvent(
   };
 }
 
+/** One `secret.read` event for a request, listing every secret it returned, in order; never a value. */
+export function readEvent(caller: Caller, env: EnvironmentRecord, rows: Pick<SecretRow, "id" | "path" | "keyDigest" | "version">[], at: Date): AuditEventInput {
+  return {
+    eventType: "secret.read",
+    occurredAt: at,
+    principal: caller.principal,
+    ipAddress: caller.meta.ipAddress,
+    userAgent: caller.meta.userAgent,
+    appId: env.appId,
+    environmentId: env.id,
+    secrets: rows.map((r) => ({ id: r.id, keyDigest: r.keyDigest, version: r.version, path: r.path })),
+  };
+}
+
 /** GET's order: path, then creation, then key (stable across calls; the database gives no order). */
 export function byPathThenCreation(a: OpenedSecret, b: OpenedSecret): number {
   return (

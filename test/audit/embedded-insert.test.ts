@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,19 @@ describe("audit inserts on the embedded database", () => {
     );
     expect(rows).toEqual([
       { service_account_id: events[7]!.principal!.id, token_id: events[7]!.principal!.tokenId, key_digest: "digest-7", version: 1, metadata: { type: "secret" } },
+    ]);
+  });
+
+  it("writes an event's list of secrets as parallel arrays", async () => {
+    const [e] = secretEvents(1, { eventType: "listed.read" });
+    const secrets = [
+      { id: randomUUID(), keyDigest: "d1", version: 3, path: '/x "y", {z}' },
+      { id: randomUUID(), keyDigest: "d2", version: 1, path: "/" },
+    ];
+    await auditInserter(db)([toAuditRow({ ...e!, secrets })]);
+    const rows = await db.query(`SELECT secret_ids, key_digests, versions, paths FROM audit_events WHERE event_type = 'listed.read'`);
+    expect(rows).toEqual([
+      { secret_ids: secrets.map((s) => s.id), key_digests: ["d1", "d2"], versions: [3, 1], paths: ['/x "y", {z}', "/"] },
     ]);
   });
 

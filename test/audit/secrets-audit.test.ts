@@ -30,11 +30,12 @@ describe("audit trail of /v1/secrets/", () => {
     await t.server.container.audit.flush();
     return t.db.query(
       `SELECT event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent, app_id,
-              environment_id, secret_id, path, key_digest, version
+              environment_id, secret_id, path, key_digest, version, secret_ids, key_digests, versions, paths
          FROM audit_events WHERE event_type = $1 ORDER BY id`,
       [type],
     );
   };
+  const noList = { secret_ids: null, key_digests: null, versions: null, paths: null };
   const who = () => ({
     account_type: "service_account",
     user_id: null,
@@ -45,7 +46,7 @@ describe("audit trail of /v1/secrets/", () => {
     environment_id: envId,
   });
 
-  it("create, read, update and delete each record one row per secret, with token, IP, user agent and key digest", async () => {
+  it("create, update and delete record one row per secret, a read one row listing every secret; with token, IP, user agent and key digest", async () => {
     const created = await t.http
       .post(url())
       .set("Authorization", auth)
@@ -61,6 +62,7 @@ describe("audit trail of /v1/secrets/", () => {
       path: s.path,
       key_digest: s.keyDigest,
       version,
+      ...noList,
     });
 
     expect(await events("secret.create")).toEqual(
@@ -70,11 +72,34 @@ describe("audit trail of /v1/secrets/", () => {
     const read = await t.http.get(url()).set("Authorization", auth).set("User-Agent", "reader/1.0");
     expect(read.status).toBe(200);
     expect(read.body).toHaveLength(3);
+    const returned = read.body as typeof secrets;
+    expect(returned.map((s) => s.id).sort()).toEqual(secrets.map((s) => s.id).sort());
+    expect(await events("secret.read")).toEqual([
+      {
+        event_type: "secret.read",
+        ...who(),
+        user_agent: "reader/1.0",
+        secret_id: null,
+        path: null,
+        key_digest: null,
+        version: null,
+        // In the response's order, position by position.
+        secret_ids: returned.map((s) => s.id),
+        key_digests: returned.map((s) => s.keyDigest),
+        versions: [1, 1, 1],
+        paths: returned.map((s) => s.path),
+      },
+    ]);
+
+    // A second read is a second row; a read that returns nothing records nothing.
+    const filtered = await t.http.get(`${url()}&path=/deep`).set("Authorization", auth).set("User-Agent", "reader/2.0");
+    expect(filtered.body).toHaveLength(1);
+    const none = await t.http.get(`${url()}&path=/nowhere`).set("Authorization", auth);
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual([]);
     const reads = await events("secret.read");
-    expect(reads).toHaveLength(3);
-    expect(reads).toEqual(
-      expect.arrayContaining(secrets.map((s) => ({ event_type: "secret.read", ...row(s, 1, "reader/1.0") }))),
-    );
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).toMatchObject({ user_agent: "reader/2.0", secret_ids: [secrets[2]!.id], key_digests: [secrets[2]!.keyDigest], versions: [1], paths: ["/deep"] });
 
     const updated = await t.http.put(url()).set("Authorization", auth).set("User-Agent", "writer/1.0").send({ secrets: [{ id: secrets[0]!.id, value: "changed" }] });
     expect(updated.status).toBe(200);

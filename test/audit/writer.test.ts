@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AuditSink } from "../../src/audit/events.js";
 import { auditInserter } from "../../src/audit/insert.js";
@@ -185,6 +186,45 @@ describe("audit writer against PostgreSQL", () => {
       secret_id: null,
       version: null,
       metadata: { type: "secret", invalid: { secretId: "not-a-uuid", version: String(2 ** 40) } },
+    });
+  });
+
+  it("an event listing secrets stores them as parallel arrays, in order, whatever characters the paths hold", async () => {
+    const w = writer();
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const paths = ["/", '/a "quoted", {braced} \\ path', "/NULL"];
+    const [read] = secretEvents(1, { secretId: undefined, keyDigest: undefined, version: undefined, path: undefined });
+    const listed = { ...read!, secrets: ids.map((id, i) => ({ id, keyDigest: `d${i},x`, version: i + 1, path: paths[i]! })) };
+    w.record([listed, ...secretEvents(2)]);
+    await w.flush();
+    expect(await a.insertStatements()).toBe(1);
+    const rows = await a.test.query(`SELECT secret_id, key_digest, version, path, secret_ids, key_digests, versions, paths FROM audit_events ORDER BY id`);
+    expect(rows[0]).toEqual({
+      secret_id: null,
+      key_digest: null,
+      version: null,
+      path: null,
+      secret_ids: ids,
+      key_digests: ["d0,x", "d1,x", "d2,x"],
+      versions: [1, 2, 3],
+      paths,
+    });
+    for (const r of rows.slice(1)) expect(r).toMatchObject({ secret_ids: null, key_digests: null, versions: null, paths: null });
+  });
+
+  it("a malformed element of a list cannot block a batch: NULL in its array and kept under metadata.invalid", async () => {
+    const w = writer();
+    const id = randomUUID();
+    const [e] = secretEvents(1, { keyDigest: "listed" });
+    w.record([{ ...e!, secrets: [{ id: "nope", keyDigest: "a", version: 1, path: "/" }, { id, keyDigest: "b\u0000c", version: 2 ** 40, path: "/p" }] }]);
+    await w.flush();
+    const [row] = await a.test.query(`SELECT secret_ids, key_digests, versions, paths, metadata FROM audit_events WHERE key_digest = 'listed'`);
+    expect(row).toEqual({
+      secret_ids: [null, id],
+      key_digests: ["a", "bc"],
+      versions: [1, null],
+      paths: ["/", "/p"],
+      metadata: { invalid: { "secretIds.0": "nope", "versions.1": String(2 ** 40) } },
     });
   });
 });

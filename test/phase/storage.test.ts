@@ -120,29 +120,40 @@ describe("audit trail", () => {
   const events = async () => {
     await f.t.server.container.audit.flush();
     return f.t.db.query<Record<string, unknown>>(
-      `SELECT event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest, version, metadata
+      `SELECT event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest, version, metadata,
+              secret_ids, key_digests, versions, paths
          FROM audit_events ORDER BY id`,
     );
   };
 
-  it("create, read (one per returned secret), update and delete events, without values", async () => {
+  it("create, update and delete events per secret, one read event listing every returned secret, without values", async () => {
     const ua = "terraform-provider-phase/0.2.0 (linux amd64; ci@host)";
     const created = await f.t.http.post(f.url()).set("Authorization", f.sa.auth).set("User-Agent", ua)
       .send({ secrets: [{ key: "AUD1", value: "audit-secret-value-1", path: "/p" }, { key: "AUD2", value: "audit-secret-value-2" }] });
     expect(created.status).toBe(200);
     const [s1, s2] = created.body;
-    await f.t.http.get(f.url()).set("Authorization", f.sa.auth).set("User-Agent", ua);
+    const read = await f.t.http.get(f.url()).set("Authorization", f.sa.auth).set("User-Agent", ua);
+    expect(read.body.map((s: { id: string }) => s.id)).toEqual([s2.id, s1.id]);
     await f.t.http.put(f.url()).set("Authorization", f.sa.auth).set("User-Agent", ua).send({ secrets: [{ id: s1.id, value: "audit-secret-value-3" }] });
     await f.t.http.delete(f.url()).set("Authorization", f.sa.auth).set("User-Agent", ua).send({ secrets: [s2.id] });
     const rows = await events();
     expect(rows.map((r) => [r["event_type"], r["secret_id"], r["version"]])).toEqual([
       ["secret.create", s1.id, 1],
       ["secret.create", s2.id, 1],
-      ["secret.read", s2.id, 1],
-      ["secret.read", s1.id, 1],
+      ["secret.read", null, null],
       ["secret.update", s1.id, 2],
       ["secret.delete", s2.id, 1],
     ]);
+    expect(rows[2]).toMatchObject({
+      path: null,
+      key_digest: null,
+      secret_ids: [s2.id, s1.id],
+      key_digests: [s2.keyDigest, s1.keyDigest],
+      versions: [1, 1],
+      paths: ["/", "/p"],
+      metadata: null,
+    });
+    for (const i of [0, 1, 3, 4]) expect(rows[i]).toMatchObject({ secret_ids: null, key_digests: null, versions: null, paths: null });
     const [tokenRow] = await f.t.db.query<{ id: string }>(`SELECT id FROM api_tokens WHERE service_account_id = $1`, [f.sa.id]);
     for (const r of rows) {
       expect(r).toMatchObject({
@@ -157,7 +168,7 @@ describe("audit trail", () => {
       });
     }
     expect(rows[0]).toMatchObject({ path: "/p", key_digest: s1.keyDigest, metadata: { type: "secret" } });
-    expect(rows[4]).toMatchObject({ path: "/p", key_digest: s1.keyDigest, metadata: { type: "secret", changed: ["value"] } });
+    expect(rows[3]).toMatchObject({ path: "/p", key_digest: s1.keyDigest, metadata: { type: "secret", changed: ["value"] } });
     expect(JSON.stringify(rows)).not.toMatch(/audit-secret-value|AUD1|AUD2/);
   });
 
