@@ -5,24 +5,39 @@ export function pgTimestamp(d: Date): string {
 }
 
 /**
- * Revokes whatever the role (name in leasehold.revoke_role) was granted in this database. A root
- * that is not superuser may lack privileges on some objects; those REVOKEs are skipped (what
- * remains is revoked by DROP OWNED anyway).
+ * Revokes whatever the role (name in leasehold.revoke_role) was granted directly in this database,
+ * object by object, found through the ACLs (aclexplode). Blanket "REVOKE ALL ON ALL TABLES/SCHEMA/
+ * DATABASE" rewrote shared catalog rows even where the role held nothing, so concurrent revocations
+ * failed with "tuple concurrently updated"; now a role with no direct grants touches no ACL at all,
+ * and those that have some take an advisory lock so their ACL edits never race. A root that is not
+ * superuser may lack privileges on some objects; those REVOKEs are skipped (DROP OWNED follows).
  */
 export const REVOKE_ALL_SCRIPT = `DO $leasehold$
-DECLARE r text := current_setting('leasehold.revoke_role'); s text; k text;
+DECLARE r text := current_setting('leasehold.revoke_role'); o record; locked boolean := false;
 BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP
-    FOREACH k IN ARRAY ARRAY['ALL TABLES IN SCHEMA', 'ALL SEQUENCES IN SCHEMA', 'ALL ROUTINES IN SCHEMA', 'SCHEMA'] LOOP
-      BEGIN
-        EXECUTE format('REVOKE ALL ON %s %I FROM %I', k, s, r);
-      EXCEPTION WHEN insufficient_privilege THEN NULL;
-      END;
-    END LOOP;
+  FOR o IN
+    SELECT DISTINCT g.kind, g.obj FROM (
+      SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+             format('%I.%I', n.nspname, c.relname) AS obj
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+       WHERE a.grantee = r::regrole
+      UNION ALL
+      SELECT 'SCHEMA', format('%I', n.nspname) FROM pg_namespace n, aclexplode(n.nspacl) a WHERE a.grantee = r::regrole
+      UNION ALL
+      SELECT 'ROUTINE', p.oid::regprocedure::text FROM pg_proc p, aclexplode(p.proacl) a WHERE a.grantee = r::regrole
+      UNION ALL
+      SELECT 'DATABASE', format('%I', d.datname) FROM pg_database d, aclexplode(d.datacl) a
+       WHERE a.grantee = r::regrole AND d.datname = current_database()
+    ) g
+  LOOP
+    IF NOT locked THEN
+      PERFORM pg_advisory_xact_lock(72707370);
+      locked := true;
+    END IF;
+    BEGIN
+      EXECUTE format('REVOKE ALL ON %s %s FROM %I', o.kind, o.obj, r);
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
   END LOOP;
-  BEGIN
-    EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), r);
-  EXCEPTION WHEN insufficient_privilege THEN NULL;
-  END;
 END
 $leasehold$`;
