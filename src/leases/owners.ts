@@ -13,7 +13,7 @@ export function createOwnerLookup(prisma: Prisma) {
       saIds.length ? prisma.serviceAccount.findMany({ where: { id: { in: saIds } } }) : [],
     ]);
     const byId = new Map<string, LeaseOwner>();
-    for (const u of users) byId.set(u.id, { type: "user", id: u.id, email: u.email, username: u.username, fullName: u.fullName, role: u.role });
+    for (const u of users) byId.set(u.id, { type: "user", id: u.id, email: u.email, username: u.username, fullName: u.fullName, role: u.role, createdAt: u.createdAt, updatedAt: u.updatedAt });
     for (const s of sas) byId.set(s.id, { type: "service_account", id: s.id, name: s.name });
     return (l: Pick<LeaseRecord, "ownerUserId" | "ownerServiceAccountId">): LeaseOwner | null =>
       byId.get(l.ownerUserId ?? l.ownerServiceAccountId ?? "") ?? null;

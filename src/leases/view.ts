@@ -1,7 +1,8 @@
 import type { LeaseRecord, LeaseStatus } from "./types.js";
 
 export type LeaseOwner =
-  | { type: "user"; id: string; email: string; username: string | null; fullName: string | null; role: string }
+  /** createdAt/updatedAt: set when read from the users table (lists), absent when built from the caller's principal. */
+  | { type: "user"; id: string; email: string; username: string | null; fullName: string | null; role: string; createdAt?: Date; updatedAt?: Date }
   | { type: "service_account"; id: string; name: string };
 
 /** What the HTTP layer needs to render a lease (Phase's lease shape plus our lifecycle fields). Never secrets. */

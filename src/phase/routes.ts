@@ -1,6 +1,7 @@
 import type { Container } from "../container.js";
 import type { App } from "../http/types.js";
 import { acceptRawBodies } from "./body.js";
+import { registerDynamicRoutes } from "./dynamic-routes.js";
 import { registerSecretsRoutes } from "./secrets-routes.js";
 
 /**
@@ -11,5 +12,6 @@ export async function registerPhaseRoutes(app: App, c: Container): Promise<void>
   await app.register(async (scope: App) => {
     acceptRawBodies(scope);
     registerSecretsRoutes(scope, c);
+    registerDynamicRoutes(scope, c);
   });
 }

@@ -1,0 +1,104 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { RequestMeta } from "../audit/events.js";
+import type { Principal } from "../auth/principal.js";
+import type { Container } from "../container.js";
+import type { DynamicSecretView } from "../dynamic/sealing.js";
+import { BadRequestError } from "../errors.js";
+import { LeaseMessages, LeaseProviderError } from "../leases/errors.js";
+import type { LeaseView } from "../leases/view.js";
+import { isClientError } from "./dynamic-input.js";
+import { toPhaseDynamicSecret, toPhaseLease, type PhaseDynamicSecret } from "./dynamic-wire.js";
+
+/** Who asks for leases, where, and for how long (seconds; undefined or 0 = each default_ttl). */
+export interface LeaseRequest {
+  principal: Principal;
+  meta: RequestMeta;
+  environmentId: string;
+  ttl: number | undefined;
+  log: FastifyBaseLogger;
+}
+
+type Services = Pick<Container, "dynamicSecrets" | "leases" | "identityService">;
+
+/**
+ * Creates leases for the definitions of one request, one at a time in list order, and renders
+ * each definition with its fresh lease (credentials included, only here). A user owner's
+ * createdAt/updatedAt come from one users lookup per request.
+ */
+function leaser(c: Services, r: LeaseRequest) {
+  let user: Promise<{ createdAt: Date; updatedAt: Date }> | undefined;
+  const withOwnerDates = async (lease: LeaseView): Promise<LeaseView> => {
+    if (lease.owner?.type !== "user" || lease.owner.createdAt) return lease;
+    const { createdAt, updatedAt } = await (user ??= c.identityService.getUser(lease.owner.id));
+    return { ...lease, owner: { ...lease.owner, createdAt, updatedAt } };
+  };
+  return async (def: DynamicSecretView): Promise<PhaseDynamicSecret> => {
+    const { lease, credentials } = await c.leases.createLease(r.principal, r.meta, { secretId: def.id, environmentId: r.environmentId, ttl: r.ttl });
+    return toPhaseDynamicSecret(def, toPhaseLease(await withOwnerDates(lease), credentials));
+  };
+}
+
+/** Phase's 500 for failures the client cannot act on; the cause is logged (scrubbed by the lease code). */
+function internal(err: unknown, log: FastifyBaseLogger): LeaseProviderError {
+  if (!(err instanceof LeaseProviderError)) log.error({ err }, "lease creation failed");
+  return new LeaseProviderError(LeaseMessages.createFailed);
+}
+
+/**
+ * GET /v1/secrets/dynamic/?lease: stops at the first failure, as Phase does, keeping the leases
+ * already created. TTL and validation errors are 400 `{"error": msg}`; provider and internal
+ * failures the 500 "An internal error occurred while creating the lease".
+ */
+export async function leaseInOrder(c: Services, r: LeaseRequest, defs: DynamicSecretView[]): Promise<PhaseDynamicSecret[]> {
+  const lease = leaser(c, r);
+  const out: PhaseDynamicSecret[] = [];
+  for (const def of defs) {
+    try {
+      out.push(await lease(def));
+    } catch (err) {
+      throw isClientError(err) ? err : internal(err, r.log);
+    }
+  }
+  return out;
+}
+
+export interface FailedLease {
+  secretId: string;
+  secretName: string;
+  error: string;
+}
+
+/**
+ * GET /v1/secrets/?dynamic&lease: tries every definition; if any lease failed, Phase's 400 with
+ * `failedLeases` and the count of the others (which are kept, not rolled back).
+ */
+export async function leaseAll(c: Services, r: LeaseRequest, defs: DynamicSecretView[]): Promise<PhaseDynamicSecret[]> {
+  const lease = leaser(c, r);
+  const out: PhaseDynamicSecret[] = [];
+  const failed: FailedLease[] = [];
+  for (const def of defs) {
+    try {
+      out.push(await lease(def));
+    } catch (err) {
+      const error = isClientError(err) ? err.message : internal(err, r.log).message;
+      failed.push({ secretId: def.id, secretName: def.name, error });
+    }
+  }
+  if (failed.length > 0) {
+    throw new BadRequestError("One or more dynamic secret leases could not be created", { failedLeases: failed, successfulLeases: out.length });
+  }
+  return out;
+}
+
+/**
+ * The dynamic secrets of an environment in Phase's shape, with a fresh lease each when `lease`
+ * is set. For GET /v1/secrets/?dynamic (filtered by `path` only, as Phase does).
+ */
+export async function dynamicSecretsForListing(
+  c: Services,
+  r: LeaseRequest,
+  q: { path: string | undefined; lease: boolean },
+): Promise<PhaseDynamicSecret[]> {
+  const defs = await c.dynamicSecrets.list(r.environmentId, { path: q.path });
+  return q.lease ? leaseAll(c, r, defs) : defs.map((d) => toPhaseDynamicSecret(d));
+}
