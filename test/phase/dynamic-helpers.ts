@@ -38,7 +38,7 @@ export interface DynamicFixture {
   call(method: Method, url: string, auth: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   pgConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   /** POST a PostgreSQL definition as the Owner; returns the wire body. */
-  createPg(o?: { name?: string; path?: string; provider?: string; default_ttl?: number; max_ttl?: number; env?: string }): Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  createPg(o?: { name?: string; path?: string; provider?: string; default_ttl?: number; max_ttl?: number; env?: string; key_map?: unknown }): Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   rolesWithPrefix(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -113,6 +113,7 @@ export async function dynamicFixture(opts: { providers?: Provider[] } = {}): Pro
         config: f.pgConfig(),
         default_ttl: o.default_ttl ?? 3600,
         max_ttl: o.max_ttl ?? 7200,
+        ...(o.key_map ? { key_map: o.key_map } : {}),
       });
       if (res.status !== 201) throw new Error(`createPg: ${res.status} ${res.text}`);
       return res.body;

@@ -32,6 +32,9 @@ export async function createTestDatabase(prefix = "lh_test"): Promise<TestDataba
   }
   const url = urlFor(name);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // pool.end() resolves before its clients have closed; drop()'s FORCE may terminate one that is
+  // still closing, which the pool re-emits as 'error' (uncaught without a listener).
+  pool.on("error", () => undefined);
   return {
     url,
     name,
