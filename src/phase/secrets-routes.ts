@@ -8,6 +8,7 @@ import { requestMeta } from "../http/request-meta.js";
 import type { App } from "../http/types.js";
 import type { Caller } from "../secrets/types.js";
 import { jsonObjectBody } from "./body.js";
+import { dynamicSecretsForListing } from "./dynamic-leasing.js";
 import { parseCreateBody, parseDeleteBody, parseListQuery, parseUpdateBody } from "./secrets-input.js";
 import { toPhaseSecret } from "./secrets-wire.js";
 
@@ -39,10 +40,13 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
 
     scope.get(url, { onRequest, exposeHeadRoute: false }, async (req) => {
       const env = environmentOf(req);
-      // `dynamic`, `lease` and `lease_ttl` are validated; dynamic secrets arrive with issue #3.
       const q = parseListQuery(query(req));
-      const secrets = await c.secretService.list(caller(req), env, q);
-      return secrets.map(toPhaseSecret);
+      const who = caller(req);
+      const secrets = (await c.secretService.list(who, env, q)).map(toPhaseSecret);
+      if (!q.dynamic) return secrets;
+      // Phase appends the dynamic secrets (filtered by path only), each with a fresh lease if asked.
+      const lease = { ...who, environmentId: env.id, ttl: q.leaseTtl, log: req.log };
+      return [...secrets, ...(await dynamicSecretsForListing(c, lease, { path: q.path, lease: q.lease }))];
     });
 
     scope.post(url, { onRequest }, async (req) => {

@@ -54,7 +54,8 @@ describe("dynamic secret definitions over /v1/secrets/dynamic/ (ours: POST, PUT,
     expect(row).toEqual({ default_ttl: 86_400, max_ttl: 183_845 });
 
     // GET shows the same object (Phase's filters: path normalised and exact, name exact, id).
-    for (const extra of [{ path: "/db/" }, { name: "billing" }, { id: res.body.id }, { path: "db", name: "billing" }]) {
+    const filters: Record<string, string>[] = [{ path: "/db/" }, { name: "billing" }, { id: res.body.id }, { path: "db", name: "billing" }];
+    for (const extra of filters) {
       const got = await f.call("GET", f.url("", extra), f.dev.auth);
       expect(got.status, JSON.stringify(extra)).toBe(200);
       expect(got.body).toEqual([res.body]);
@@ -63,7 +64,8 @@ describe("dynamic secret definitions over /v1/secrets/dynamic/ (ours: POST, PUT,
 
   it("GET: 404 'No dynamic secrets found' when nothing matches; Phase's context errors", async () => {
     const none = { status: 404, body: { error: "No dynamic secrets found" } };
-    for (const extra of [{ path: "/nowhere" }, { name: "Billing" }, { id: "00000000-0000-4000-8000-000000000000" }, { id: "not-a-uuid" }]) {
+    const filters: Record<string, string>[] = [{ path: "/nowhere" }, { name: "Billing" }, { id: "00000000-0000-4000-8000-000000000000" }, { id: "not-a-uuid" }];
+    for (const extra of filters) {
       expect(await f.call("GET", f.url("", extra), f.dev.auth), JSON.stringify(extra)).toMatchObject(none);
     }
     expect(await f.call("GET", f.url("", {}, "Production"), f.dev.auth)).toMatchObject({ status: 403, body: { error: "User cannot access this environment" } });
