@@ -30,6 +30,7 @@ async function validUntil(f: DynamicFixture, role: string): Promise<string | und
 describe("golang-sdk dynamic secret calls against the PostgreSQL provider", () => {
   let f: DynamicFixture;
   let secretId: string;
+  const issued: string[] = [];
 
   beforeAll(async () => {
     f = await dynamicFixture();
@@ -74,6 +75,7 @@ describe("golang-sdk dynamic secret calls against the PostgreSQL provider", () =
     expect(Date.parse(lease.expiresAt) - Date.parse(lease.createdAt)).toBe(120_000);
     expect(lease.credentials.map((c: { key: string }) => c.key)).toEqual(["DB_USERNAME", "DB_PASSWORD", "DATABASE_URL"]);
     const [user, password, url] = lease.credentials.map((c: { value: string }) => c.value) as [string, string, string];
+    issued.push(password);
     expect(url).toBe(`postgresql://${user}:${password}@127.0.0.1:5432/${f.t.db.name}`);
 
     // The role exists, logs in and reads what it was granted; its password is the one returned.
@@ -135,8 +137,13 @@ describe("golang-sdk dynamic secret calls against the PostgreSQL provider", () =
     expect((await f.call("GET", `/service/public/v1/secrets/dynamic/leases?secret_id=${secretId}`, f.sa.auth)).status).toBe(404);
   });
 
-  it("no response body ever contained the root password", () => {
+  it("no response body ever contained the root password; no log line the root or a lease password", () => {
     expect(f.bodies.length).toBeGreaterThan(5);
     for (const b of f.bodies) expect(b).not.toContain(ROOT_PASSWORD);
+    expect(issued).toHaveLength(1);
+    for (const l of f.t.logs()) {
+      expect(l).not.toContain(ROOT_PASSWORD);
+      expect(l).not.toContain(issued[0]);
+    }
   });
 });
