@@ -17,8 +17,8 @@ export interface Database {
    * One parameterised statement, without Prisma: for hot reads and the audit writer. It runs on
    * its own (a pool connection, or PGlite, which queues it behind an open interactive transaction),
    * never inside a transaction: do not await it inside `prisma.$transaction(async tx => ...)`.
-   * Both backends give the same JS types: bytea as Uint8Array (its own ArrayBuffer, like Prisma's
-   * Bytes), timestamptz as Date, int4 as number, arrays as arrays (cast int8/numeric to int4 or text).
+   * Both backends give the same JS types: bytea as Uint8Array (copy it before passing it to Prisma
+   * as Bytes), timestamptz as Date, int4 as number, arrays as arrays (cast int8/numeric to int4 or text).
    */
   query<T extends Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]>;
   migrate(): Promise<MigrationResult>;
@@ -50,9 +50,7 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const byteaEscaped = pg.types.getTypeParser(BYTEA_OID, "text") as (text: string) => Buffer;
-  const bytea = (text: string) => (text.startsWith("\\x") ? parseHexBytea(text) : new Uint8Array(byteaEscaped(text)));
-  const types = { getTypeParser: (oid: number, format?: string) => (oid === BYTEA_OID ? bytea : pg.types.getTypeParser(oid, format as "text")) };
+  const types = queryTypes(pg.types);
   const query = async <T extends Record<string, unknown>>(text: string, values: unknown[] = [], opts: QueryOptions = {}) =>
     (await pool.query<T>({ text, values, types, ...(opts.name ? { name: opts.name } : {}) })).rows;
   const session = async (): Promise<SqlSession> => {
@@ -122,15 +120,40 @@ async function openEmbedded(dataDir: string): Promise<Database> {
 }
 
 const BYTEA_OID = 17;
+const TIMESTAMPTZ_OID = 1184;
 
 /**
- * pg's own bytea parser gives a Buffer cut from Node's shared pool; this gives what PGlite and
- * Prisma give, a Uint8Array over its own ArrayBuffer. `text` is `\x` and hex digits.
+ * pg's parsers for `db.query`, with two changes. bytea: pg gives a Buffer; this gives a plain
+ * Uint8Array, as PGlite does (a view of the same bytes: a copy into a fresh ArrayBuffer per value
+ * costs about 4x the parse; copy before handing one to Prisma). timestamptz in UTC sessions, the
+ * usual output (`2026-11-22 07:06:10.669+00`), is read field by field, about twice as fast as
+ * pg's general parser, which handles every other form.
  */
-function parseHexBytea(text: string): Uint8Array {
-  const out = new Uint8Array((text.length - 2) >>> 1);
-  Buffer.from(out.buffer).write(text.slice(2), "hex");
-  return out;
+function queryTypes(types: typeof import("pg").types) {
+  const bytea = types.getTypeParser(BYTEA_OID, "text") as (text: string) => Buffer;
+  const timestamptz = types.getTypeParser(TIMESTAMPTZ_OID, "text") as (text: string) => Date;
+  const parsers: Record<number, (text: string) => unknown> = {
+    [BYTEA_OID]: (text) => {
+      const b = bytea(text);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    },
+    [TIMESTAMPTZ_OID]: (text) => parseUtcTimestamp(text) ?? timestamptz(text),
+  };
+  return {
+    getTypeParser: (oid: number, format?: string) => parsers[oid] ?? types.getTypeParser(oid, format as "text"),
+  };
+}
+
+/** `YYYY-MM-DD HH:MM:SS[.ffffff]+00` as a Date (milliseconds, as pg's parser keeps), or null for any other form. */
+export function parseUtcTimestamp(s: string): Date | null {
+  const n = s.length;
+  if (n < 22 || n > 29 || s.charCodeAt(n - 3) !== 43 || s.charCodeAt(n - 2) !== 48 || s.charCodeAt(n - 1) !== 48) return null;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || (n > 22 && s.charCodeAt(19) !== 46)) return null;
+  const year = +s.slice(0, 4);
+  if (year < 100) return null; // Date.UTC reads 0-99 as 1900-1999
+  const ms = n > 22 ? Number(`${s.slice(20, n - 3)}00`.slice(0, 3)) : 0;
+  const t = Date.UTC(year, +s.slice(5, 7) - 1, +s.slice(8, 10), +s.slice(11, 13), +s.slice(14, 16), +s.slice(17, 19), ms);
+  return Number.isNaN(t) ? null : new Date(t);
 }
 
 async function runMigrations(open: () => Promise<SqlSession>): Promise<MigrationResult> {
