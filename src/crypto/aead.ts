@@ -36,17 +36,16 @@ export function seal(key: Uint8Array, plaintext: Uint8Array | string, ad: string
 }
 
 export function open(key: Uint8Array, blob: Uint8Array, ad: string): Uint8Array {
-  if (blob.length < HEADER + 16 || blob[0] !== VERSION) throw new DecryptionError(ad);
+  return openWithAd(key, blob, encoder.encode(ad), ad);
+}
+
+/** `open` with the associated data already encoded; `what` names it in the error. */
+export function openWithAd(key: Uint8Array, blob: Uint8Array, ad: Uint8Array, what: string): Uint8Array {
+  if (blob.length < HEADER + 16 || blob[0] !== VERSION) throw new DecryptionError(what);
   try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null,
-      blob.subarray(HEADER),
-      encoder.encode(ad),
-      blob.subarray(1, HEADER),
-      key,
-    );
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, blob.subarray(HEADER), ad, blob.subarray(1, HEADER), key);
   } catch {
-    throw new DecryptionError(ad);
+    throw new DecryptionError(what);
   }
 }
 
@@ -56,4 +55,9 @@ export function sealString(key: Uint8Array, plaintext: string, ad: string): Byte
 
 export function openString(key: Uint8Array, blob: Uint8Array, ad: string): string {
   return decoder.decode(open(key, blob, ad));
+}
+
+/** `openString` with the associated data already encoded. */
+export function openStringWithAd(key: Uint8Array, blob: Uint8Array, ad: Uint8Array, what: string): string {
+  return decoder.decode(openWithAd(key, blob, ad, what));
 }

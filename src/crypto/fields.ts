@@ -1,4 +1,4 @@
-import { openString, seal, type Bytes } from "./aead.js";
+import { openStringWithAd, seal, type Bytes } from "./aead.js";
 import type { EnvironmentKeys } from "./envelope.js";
 
 /**
@@ -18,7 +18,18 @@ export function sealField(keys: EnvironmentKeys, target: SealedField, rowId: str
   return seal(keys.dataKey, plaintext, fieldAd(target, rowId));
 }
 
+const encoder = new TextEncoder();
+/** Reused for every open: libsodium copies the associated data before `openField` returns. */
+const adScratch = new Uint8Array(512);
+
+/** Encodes into the scratch buffer (a fresh ArrayBuffer per call cost more than the string). */
+function encodeAd(ad: string): Uint8Array {
+  const { read, written } = encoder.encodeInto(ad, adScratch);
+  return read === ad.length ? adScratch.subarray(0, written) : encoder.encode(ad);
+}
+
 export function openField(keys: EnvironmentKeys, target: SealedField, rowId: string, blob: Uint8Array): string {
-  return openString(keys.dataKey, blob, fieldAd(target, rowId));
+  const ad = fieldAd(target, rowId);
+  return openStringWithAd(keys.dataKey, blob, encodeAd(ad), ad);
 }
 

@@ -22,9 +22,20 @@ export interface PhaseSecret {
   folder: string | null;
 }
 
-/** DRF's DateTimeField in UTC: microseconds and `Z` (we keep milliseconds, padded). */
+let lastTime = NaN;
+let lastText = "";
+
+/**
+ * DRF's DateTimeField in UTC: microseconds and `Z` (we keep milliseconds, padded). The last result
+ * is reused: a secret's createdAt and updatedAt, and secrets created together, share timestamps.
+ */
 export function phaseTimestamp(d: Date): string {
-  return `${d.toISOString().slice(0, -1)}000Z`;
+  const t = d.getTime();
+  if (t !== lastTime) {
+    lastText = `${d.toISOString().slice(0, -1)}000Z`;
+    lastTime = t;
+  }
+  return lastText;
 }
 
 export function toPhaseSecret(s: SecretView): PhaseSecret {

@@ -4,10 +4,12 @@ import type { Bytes } from "../crypto/aead.js";
 import { createReferenceResolver, type ReferenceResolver, type ReferenceSources } from "./references.js";
 import type { SecretRow } from "./repository.js";
 import type { OpenedSecret } from "./sealing.js";
-import type { Caller, SecretType, SecretView } from "./types.js";
+import type { Caller, OverrideView, SecretType, SecretView } from "./types.js";
 
 /** Turns decrypted secrets into API views, resolving references in values and override values. */
 export async function toViews(env: EnvironmentRecord, secrets: OpenedSecret[], sources: ReferenceSources): Promise<SecretView[]> {
+  // Without `${` anywhere there is nothing to resolve (the resolver returns such values as they are).
+  if (!secrets.some(hasReference)) return secrets.map((s) => view(env, s, s.value, s.override));
   const refs = createReferenceResolver(sources);
   for (const s of secrets) refs.prime(env.id, s.row.path, s.row.keyDigest, s.value);
   const views: SecretView[] = [];
@@ -19,13 +21,20 @@ export async function toViews(env: EnvironmentRecord, secrets: OpenedSecret[], s
 async function toView(env: EnvironmentRecord, s: OpenedSecret, refs: ReferenceResolver): Promise<SecretView> {
   const r = s.row;
   const resolve = (value: string) => refs.resolve(value, env, r.path, r.keyDigest);
+  return view(env, s, await resolve(s.value), s.override ? { ...s.override, value: await resolve(s.override.value) } : null);
+}
+
+const hasReference = (s: OpenedSecret) => s.value.includes("${") || (s.override !== null && s.override.value.includes("${"));
+
+function view(env: EnvironmentRecord, s: OpenedSecret, value: string, override: OverrideView | null): SecretView {
+  const r = s.row;
   return {
     id: r.id,
     key: s.key,
-    value: await resolve(s.value),
+    value,
     comment: s.comment,
     tags: r.tags,
-    override: s.override ? { ...s.override, value: await resolve(s.override.value) } : null,
+    override,
     type: r.type,
     path: r.path,
     keyDigest: r.keyDigest,
