@@ -15,6 +15,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { cpuPerRequest, sampleCpu, type CpuSample } from "./support/cpu.js";
 import { measure, type LoadFigures } from "./support/load.js";
 import { startProcess, type ServerProcess } from "./support/process.js";
 
@@ -141,9 +142,17 @@ async function main(): Promise<void> {
     targets.forEach((t, i) => console.log(`  ${t.name.padEnd(9)} response: ${sizes[i]!.bytes} bytes, ${sizes[i]!.items} secrets`));
 
     const figures: Record<string, LoadFigures> = {};
-    for (const t of targets) {
-      figures[t.name] = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP });
-      console.log(`  ${t.name.padEnd(9)} ${fmt(figures[t.name]!)}`);
+    const cpu: Record<string, ReturnType<typeof cpuPerRequest>> = {};
+    for (const [i, t] of targets.entries()) {
+      let before: CpuSample | null = null;
+      let after: CpuSample | null = null;
+      const pid = running[i]!.child.pid!;
+      const around = { before: () => void (before = sampleCpu(pid)), after: () => void (after = sampleCpu(pid)) };
+      figures[t.name] = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, around });
+      cpu[t.name] = cpuPerRequest(before, after, figures[t.name]!.requests);
+      const c = cpu[t.name];
+      const cpuText = c ? `   CPU/request: server ${c.serverMs} ms, postgres ${c.postgresMs} ms, client ${c.clientMs} ms` : "";
+      console.log(`  ${t.name.padEnd(9)} ${fmt(figures[t.name]!)}${cpuText}`);
     }
     const ratio = figures["leasehold"]!.requestsPerSecond / figures["baseline"]!.requestsPerSecond;
     console.log(`  ratio leasehold/baseline: ${ratio.toFixed(2)} (target >= 0.60)`);
@@ -171,6 +180,7 @@ async function main(): Promise<void> {
       leasehold: figures["leasehold"],
       baseline: figures["baseline"],
       ratio: Number(ratio.toFixed(3)),
+      cpuPerRequest: cpu,
       auditReadRowsAfterShutdown: audit.rows,
       auditReadRowsListingEverySecret: audit.complete,
       completedReads,

@@ -21,6 +21,8 @@ export interface LoadOptions {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Called right before and right after the measured run (not the warm-up). */
+  around?: { before(): void; after(): void };
 }
 
 function run(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<autocannon.Result> {
@@ -32,7 +34,9 @@ function run(url: string, headers: Record<string, string>, connections: number, 
 /** A discarded warm-up run, then the measured one. */
 export async function measure(opts: LoadOptions): Promise<LoadFigures> {
   const warm = opts.warmupSeconds > 0 ? await run(opts.url, opts.headers ?? {}, opts.connections, opts.warmupSeconds) : undefined;
+  opts.around?.before();
   const r = await run(opts.url, opts.headers ?? {}, opts.connections, opts.durationSeconds);
+  opts.around?.after();
   return {
     requestsPerSecond: r.requests.average,
     p50Ms: r.latency.p50,

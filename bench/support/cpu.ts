@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** CPU seconds (user + system) used so far: one process, all PostgreSQL processes, and this process. */
+export interface CpuSample {
+  server: number;
+  postgres: number;
+  client: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function stat(pid: number | string): { comm: string; seconds: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = text.lastIndexOf(")");
+    const comm = text.slice(text.indexOf("(") + 1, close);
+    const fields = text.slice(close + 2).split(" ");
+    // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
+    return { comm, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Linux only (reads /proc); null elsewhere. The PostgreSQL figure counts every postgres process on
+ * the machine, so other databases' work in the same window shows up in it.
+ */
+export function sampleCpu(serverPid: number): CpuSample | null {
+  const server = stat(serverPid);
+  if (!server) return null;
+  let postgres = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = stat(entry);
+    if (s && (s.comm === "postgres" || s.comm.startsWith("postgres:"))) postgres += s.seconds;
+  }
+  const { user, system } = process.cpuUsage();
+  return { server: server.seconds, postgres, client: (user + system) / 1e6 };
+}
+
+/** Milliseconds of CPU per request between two samples. */
+export function cpuPerRequest(before: CpuSample | null, after: CpuSample | null, requests: number) {
+  if (!before || !after || requests === 0) return null;
+  const ms = (a: number, b: number) => Number((((b - a) * 1000) / requests).toFixed(3));
+  return {
+    serverMs: ms(before.server, after.server),
+    postgresMs: ms(before.postgres, after.postgres),
+    clientMs: ms(before.client, after.client),
+  };
+}
