@@ -21,9 +21,9 @@ export function toAuditRow(e: AuditEventInput) {
   };
   const p = e.principal;
   const validDate = e.occurredAt instanceof Date && !Number.isNaN(e.occurredAt.getTime());
-  if (!validDate) invalid["occurredAt"] = String(e.occurredAt);
+  if (!validDate) invalid["occurredAt"] = clip(String(e.occurredAt));
   const versionOk = e.version === undefined || e.version === null || isInt4(e.version);
-  if (!versionOk) invalid["version"] = String(e.version);
+  if (!versionOk) invalid["version"] = clip(String(e.version));
   const list = e.secrets ? secretLists(e.secrets, invalid) : null;
 
   const row = {
@@ -65,7 +65,7 @@ function secretLists(secrets: AuditedSecret[], invalid: Record<string, string>) 
     const idOk = typeof s.id === "string" && UUID.test(s.id);
     if (!idOk) invalid[`secretIds.${i}`] = clip(String(s.id));
     const versionOk = typeof s.version === "number" && isInt4(s.version);
-    if (!versionOk) invalid[`versions.${i}`] = String(s.version);
+    if (!versionOk) invalid[`versions.${i}`] = clip(String(s.version));
     ids.push(idOk ? s.id : null);
     digests.push(text(s.keyDigest));
     versions.push(versionOk ? s.version : null);
@@ -78,8 +78,16 @@ function text(v: string | undefined | null): string | null {
   return v === undefined || v === null ? null : clip(String(v));
 }
 
-/** Postgres text refuses NUL characters; long client-supplied strings are cut. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+/**
+ * Postgres text refuses NUL characters, and its JSON input (the batch travels as JSON) refuses
+ * unpaired surrogates: both are removed (a surrogate becomes U+FFFD, as UTF-8 encoding would make
+ * it). Long client-supplied strings are cut.
+ */
 function clip(v: string): string {
-  const clean = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
-  return clean.length > TEXT_MAX ? clean.slice(0, TEXT_MAX) : clean;
+  let clean = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
+  if (clean.length > TEXT_MAX) clean = clean.slice(0, TEXT_MAX);
+  return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATES, "\uFFFD") : clean;
 }

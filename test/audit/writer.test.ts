@@ -227,4 +227,17 @@ describe("audit writer against PostgreSQL", () => {
       metadata: { invalid: { "secretIds.0": "nope", "versions.1": String(2 ** 40) } },
     });
   });
+
+  it("client text the database would refuse (NUL, unpaired surrogates) is cleaned, not a poison event", async () => {
+    const w = writer();
+    const ua = `agent\u0000/1 \ud800 ${"x".repeat(1_013)}\ud83d\ude00`;
+    const [e] = secretEvents(1, { keyDigest: "ua", userAgent: ua, path: "/p\udfff" });
+    w.record([e!]);
+    await w.flush();
+    const [row] = await a.test.query<{ user_agent: string; path: string }>(`SELECT user_agent, path FROM audit_events WHERE key_digest = 'ua'`);
+    // NUL removed, the lone surrogate replaced, then cut to 1,024 characters (which splits the emoji: replaced too).
+    expect(row!.user_agent).toBe(`agent/1 \ufffd ${"x".repeat(1_013)}\ufffd`);
+    expect(row!.user_agent).toHaveLength(1_024);
+    expect(row!.path).toBe("/p\ufffd");
+  });
 });
