@@ -151,7 +151,7 @@ async function main(): Promise<void> {
       figures[t.name] = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, around });
       cpu[t.name] = cpuPerRequest(before, after, figures[t.name]!.requests);
       const c = cpu[t.name];
-      const cpuText = c ? `   CPU/request: server ${c.serverMs} ms, postgres ${c.postgresMs} ms, client ${c.clientMs} ms` : "";
+      const cpuText = c ? `   CPU/request: server ${c.serverMs} ms (kernel ${c.serverSystemMs}), postgres ${c.postgresMs} ms, client ${c.clientMs} ms` : "";
       console.log(`  ${t.name.padEnd(9)} ${fmt(figures[t.name]!)}${cpuText}`);
     }
     const ratio = figures["leasehold"]!.requestsPerSecond / figures["baseline"]!.requestsPerSecond;

@@ -3,20 +3,22 @@ import { readdirSync, readFileSync } from "node:fs";
 /** CPU seconds (user + system) used so far: one process, all PostgreSQL processes, and this process. */
 export interface CpuSample {
   server: number;
+  /** Of `server`, the part spent in the kernel (system calls: socket reads and writes). */
+  serverSystem: number;
   postgres: number;
   client: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function stat(pid: number | string): { comm: string; seconds: number } | null {
+function stat(pid: number | string): { comm: string; seconds: number; system: number } | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     const close = text.lastIndexOf(")");
     const comm = text.slice(text.indexOf("(") + 1, close);
     const fields = text.slice(close + 2).split(" ");
     // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
-    return { comm, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    return { comm, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
   } catch {
     return null;
   }
@@ -36,7 +38,7 @@ export function sampleCpu(serverPid: number): CpuSample | null {
     if (s && (s.comm === "postgres" || s.comm.startsWith("postgres:"))) postgres += s.seconds;
   }
   const { user, system } = process.cpuUsage();
-  return { server: server.seconds, postgres, client: (user + system) / 1e6 };
+  return { server: server.seconds, serverSystem: server.system, postgres, client: (user + system) / 1e6 };
 }
 
 /** Milliseconds of CPU per request between two samples. */
@@ -45,6 +47,7 @@ export function cpuPerRequest(before: CpuSample | null, after: CpuSample | null,
   const ms = (a: number, b: number) => Number((((b - a) * 1000) / requests).toFixed(3));
   return {
     serverMs: ms(before.server, after.server),
+    serverSystemMs: ms(before.serverSystem, after.serverSystem),
     postgresMs: ms(before.postgres, after.postgres),
     clientMs: ms(before.client, after.client),
   };
