@@ -44,6 +44,8 @@ interface RowQuery {
 /**
  * One statement for secrets + tags + the caller's override (`userId` null: none): the hot path of
  * GET. The SQL text depends only on which filters are present, so each shape is prepared once.
+ * Tags are aggregated once for the environment and joined (a subquery per row cost PostgreSQL
+ * about 2.5x as much once tags exist).
  */
 function rowQuery(environmentId: string, userId: string | null, f: RowFilter, lock: boolean): RowQuery {
   const values: unknown[] = [environmentId, userId];
@@ -64,11 +66,14 @@ function rowQuery(environmentId: string, userId: string | null, f: RowFilter, lo
     SELECT s.id, s.folder_id AS "folderId", s.path, s.key_digest AS "keyDigest",
            s.key_cipher AS "keyCipher", s.value_cipher AS "valueCipher", s.comment_cipher AS "commentCipher",
            s.type::text AS type, s.version, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
-           ARRAY(SELECT t.name FROM secret_tags st JOIN tags t ON t.id = st.tag_id
-                 WHERE st.secret_id = s.id ORDER BY t.name COLLATE "C") AS tags,
+           coalesce(tg.tags, '{}') AS tags,
            o.id AS "overrideId", o.value_cipher AS "overrideCipher", o.is_active AS "overrideActive",
            o.created_at AS "overrideCreatedAt", o.updated_at AS "overrideUpdatedAt"
       FROM secrets s
+      LEFT JOIN (SELECT st.secret_id, array_agg(t.name ORDER BY t.name COLLATE "C") AS tags
+                   FROM secrets ts JOIN secret_tags st ON st.secret_id = ts.id JOIN tags t ON t.id = st.tag_id
+                  WHERE ts.environment_id = $1::uuid AND ts.deleted_at IS NULL
+                  GROUP BY st.secret_id) tg ON tg.secret_id = s.id
       LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = $2::uuid
      WHERE s.environment_id = $1::uuid AND s.deleted_at IS NULL${conditions}${lock ? "\n     FOR UPDATE OF s" : ""}`;
   return { text, values, shape: `${shape}${lock ? "l" : ""}` };
