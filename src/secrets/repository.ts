@@ -1,7 +1,7 @@
 import { isUuid } from "../auth/environment-context.js";
 import type { Database } from "../db/database.js";
 import { secretWrites, type Db } from "./repository-writes.js";
-import { fromJsonRow, rowQuery, type RowFilter, type SecretRow } from "./row-query.js";
+import { fromColumnLists, rowQuery, type ColumnLists, type RowFilter, type SecretRow } from "./row-query.js";
 
 export type { RowFilter, SecretRow } from "./row-query.js";
 
@@ -44,9 +44,9 @@ export function createSecretRepository(db: Pick<Database, "prisma" | "query">) {
     /** Live secrets of the environment matching every filter (tags: ANY of them), outside any transaction. */
     async listLive(environmentId: string, userId: string | null, filter: RowFilter): Promise<SecretRow[]> {
       if (filter.ids?.length === 0 || filter.tagNames?.length === 0) return [];
-      const q = rowQuery(environmentId, userId, filter, "json");
-      const [result] = await db.query<{ rows: unknown[][] }>(q.text, q.values, { name: `lh_secrets_${q.shape}` });
-      return result!.rows.map(fromJsonRow);
+      const q = rowQuery(environmentId, userId, filter, "lists");
+      const [lists] = await db.query<ColumnLists>(q.text, q.values, { name: `lh_secrets_${q.shape}` });
+      return fromColumnLists(lists!);
     },
 
     async findEnvironmentIdOfSecret(id: string): Promise<string | null> {

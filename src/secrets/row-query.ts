@@ -47,28 +47,35 @@ const ROW_COLUMNS = `
     o.id AS "overrideId", o.value_cipher AS "overrideCipher", o.is_active AS "overrideActive",
     o.created_at AS "overrideCreatedAt", o.updated_at AS "overrideUpdatedAt"`;
 
-const micros = (column: string) => `(date_part('epoch', ${column}) * 1000000)::int8`;
+const micros = (column: string) => `(date_part('epoch', ${column}) * 1000000)::int8::text`;
+const list = (expression: string) => `string_agg(${expression}, ',')`;
+const nullable = (expression: string) => list(`coalesce(${expression}, '')`);
 
 /**
- * The same columns as one JSON array of arrays (one value per row, in `fromJsonRow`'s order):
- * the driver then parses one field instead of 17 per row, about half the Node CPU of the read,
- * for some more work in PostgreSQL. bytea as hex, timestamps as microseconds since the epoch
- * (exact in a double).
+ * The same rows column by column: one result row whose fields are comma-joined lists (element i
+ * of every list is row i: the aggregates of one query consume the same rows in the same order).
+ * Only values that can never hold a comma are joined (uuids, hex, digests, enum names, numbers);
+ * paths and tags travel as JSON. The driver then parses 18 fields instead of 17 per row: about
+ * half the Node CPU of the read, at about the PostgreSQL CPU of plain rows (one JSON value per
+ * row cost PostgreSQL half as much again). Timestamps as epoch microseconds (exact in a double).
  */
-const JSON_COLUMNS = `
-    coalesce(json_agg(json_build_array(
-      s.id, s.folder_id, s.path, s.key_digest,
-      encode(s.key_cipher, 'hex'), encode(s.value_cipher, 'hex'), encode(s.comment_cipher, 'hex'),
-      s.type, s.version, ${micros("s.created_at")}, ${micros("s.updated_at")}, tg.tags,
-      o.id, encode(o.value_cipher, 'hex'), o.is_active, ${micros("o.created_at")}, ${micros("o.updated_at")})), '[]') AS rows`;
+const COLUMN_LISTS = `
+    count(*)::int AS n, ${list("s.id::text")} AS ids, ${nullable("s.folder_id::text")} AS folders,
+    json_agg(s.path) AS paths, ${list("s.key_digest")} AS digests,
+    ${list("encode(s.key_cipher, 'hex')")} AS keys, ${list("encode(s.value_cipher, 'hex')")} AS vals,
+    ${list("encode(s.comment_cipher, 'hex')")} AS comments, ${list("s.type::text")} AS types,
+    ${list("s.version::text")} AS versions, ${list(micros("s.created_at"))} AS created, ${list(micros("s.updated_at"))} AS updated,
+    json_agg(tg.tags) AS tags, ${nullable("o.id::text")} AS o_ids, ${nullable("encode(o.value_cipher, 'hex')")} AS o_vals,
+    ${nullable("o.is_active::text")} AS o_active, ${nullable(micros("o.created_at"))} AS o_created,
+    ${nullable(micros("o.updated_at"))} AS o_updated`;
 
 /**
  * Secrets + tags + the caller's override (`userId` null: none) in one statement, as rows
- * (`lock`: FOR UPDATE) or as one JSON value. The SQL text depends only on which filters are
+ * (`lock`: FOR UPDATE) or as column lists. The SQL text depends only on which filters are
  * present, so each shape can be prepared once. Tags are aggregated once for the environment and
  * joined (a subquery per row cost PostgreSQL about 2.5x as much once tags exist).
  */
-export function rowQuery(environmentId: string, userId: string | null, f: RowFilter, form: "json" | "lock"): RowQuery {
+export function rowQuery(environmentId: string, userId: string | null, f: RowFilter, form: "lists" | "lock"): RowQuery {
   const values: unknown[] = [environmentId, userId];
   let conditions = "";
   let shape = "";
@@ -84,7 +91,7 @@ export function rowQuery(environmentId: string, userId: string | null, f: RowFil
     add("t", (n) => `EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id WHERE st.secret_id = s.id AND t.name = ANY(${n}::text[]))`, f.tagNames);
   }
   const text = `
-    SELECT ${form === "json" ? JSON_COLUMNS : ROW_COLUMNS}
+    SELECT ${form === "lists" ? COLUMN_LISTS : ROW_COLUMNS}
       FROM secrets s
       LEFT JOIN (SELECT st.secret_id, array_agg(t.name ORDER BY t.name COLLATE "C") AS tags
                    FROM secrets ts JOIN secret_tags st ON st.secret_id = ts.id JOIN tags t ON t.id = st.tag_id
@@ -92,7 +99,29 @@ export function rowQuery(environmentId: string, userId: string | null, f: RowFil
                   GROUP BY st.secret_id) tg ON tg.secret_id = s.id
       LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = $2::uuid
      WHERE s.environment_id = $1::uuid AND s.deleted_at IS NULL${conditions}${form === "lock" ? "\n     FOR UPDATE OF s" : ""}`;
-  return { text, values, shape: `${shape}${form === "lock" ? "l" : "j"}` };
+  return { text, values, shape: `${shape}${form === "lock" ? "l" : "c"}` };
+}
+
+/** The result of the `lists` form: comma-joined lists (null when there are no rows), paths and tags as JSON. */
+export interface ColumnLists extends Record<string, unknown> {
+  n: number;
+  ids: string | null;
+  folders: string | null;
+  paths: string[] | null;
+  digests: string | null;
+  keys: string | null;
+  vals: string | null;
+  comments: string | null;
+  types: string | null;
+  versions: string | null;
+  created: string | null;
+  updated: string | null;
+  tags: (string[] | null)[] | null;
+  o_ids: string | null;
+  o_vals: string | null;
+  o_active: string | null;
+  o_created: string | null;
+  o_updated: string | null;
 }
 
 /** Hex from PostgreSQL's encode(): a view of the decoded bytes (never handed to Prisma). */
@@ -101,28 +130,49 @@ function hexBytes(hex: string): Bytes {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as Bytes;
 }
 
-const date = (us: number) => new Date(Math.floor(us / 1000));
+const date = (us: string) => new Date(Math.floor(Number(us) / 1000));
 
-/** One element of the JSON form. */
-export function fromJsonRow(a: unknown[]): SecretRow {
-  const overrideCipher = a[13] as string | null;
-  return {
-    id: a[0] as string,
-    folderId: a[1] as string | null,
-    path: a[2] as string,
-    keyDigest: a[3] as string,
-    keyCipher: hexBytes(a[4] as string),
-    valueCipher: hexBytes(a[5] as string),
-    commentCipher: hexBytes(a[6] as string),
-    type: a[7] as SecretType,
-    version: a[8] as number,
-    createdAt: date(a[9] as number),
-    updatedAt: date(a[10] as number),
-    tags: (a[11] as string[] | null) ?? [],
-    overrideId: a[12] as string | null,
-    overrideCipher: overrideCipher === null ? null : hexBytes(overrideCipher),
-    overrideActive: a[14] as boolean | null,
-    overrideCreatedAt: a[15] === null ? null : date(a[15] as number),
-    overrideUpdatedAt: a[16] === null ? null : date(a[16] as number),
+/** The rows of a `lists` result. Lists of the wrong length (never expected) fail the read. */
+export function fromColumnLists(c: ColumnLists): SecretRow[] {
+  const n = c.n;
+  if (n === 0) return [];
+  const split = (v: string | null): string[] => {
+    const items = (v ?? "").split(",");
+    if (items.length !== n) throw new Error("secret list: column lengths differ");
+    return items;
   };
+  const json = <T>(v: T[] | null): T[] => {
+    if (v === null || v.length !== n) throw new Error("secret list: column lengths differ");
+    return v;
+  };
+  const [ids, folders, digests, keys, vals, comments, types, versions, created, updated] = [
+    c.ids, c.folders, c.digests, c.keys, c.vals, c.comments, c.types, c.versions, c.created, c.updated,
+  ].map(split) as string[][];
+  const [oIds, oVals, oActive, oCreated, oUpdated] = [c.o_ids, c.o_vals, c.o_active, c.o_created, c.o_updated].map(split) as string[][];
+  const paths = json(c.paths);
+  const tags = json(c.tags);
+  const rows: SecretRow[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const hasOverride = oIds![i] !== "";
+    rows[i] = {
+      id: ids![i]!,
+      folderId: folders![i] || null,
+      path: paths[i]!,
+      keyDigest: digests![i]!,
+      keyCipher: hexBytes(keys![i]!),
+      valueCipher: hexBytes(vals![i]!),
+      commentCipher: hexBytes(comments![i]!),
+      type: types![i] as SecretType,
+      version: Number(versions![i]),
+      createdAt: date(created![i]!),
+      updatedAt: date(updated![i]!),
+      tags: tags[i] ?? [],
+      overrideId: hasOverride ? oIds![i]! : null,
+      overrideCipher: hasOverride ? hexBytes(oVals![i]!) : null,
+      overrideActive: hasOverride ? oActive![i] === "true" : null,
+      overrideCreatedAt: hasOverride ? date(oCreated![i]!) : null,
+      overrideUpdatedAt: hasOverride ? date(oUpdated![i]!) : null,
+    };
+  }
+  return rows;
 }
