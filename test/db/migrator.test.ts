@@ -114,7 +114,10 @@ describe("migrator", () => {
     );
     expect(await tableExists("apps")).toBe(false);
     expect(await rows()).toHaveLength(1);
-    expect(await t.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1`, [LOCK_ID])).toEqual([]);
+    // Advisory locks are per database; other test files migrate their own databases meanwhile.
+    const held = `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+    expect(await t.query(held, [LOCK_ID])).toEqual([]);
   });
 
   it("re-applies a migration whose only row is rolled back", async () => {
