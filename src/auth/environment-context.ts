@@ -1,6 +1,6 @@
 import type { AppRepository, EnvironmentRecord } from "../apps/repository.js";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.js";
-import type { IdentityRepository } from "../identity/repository.js";
+import type { AppEnvironmentLookup, IdentityRepository } from "../identity/repository.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -60,12 +60,17 @@ export function createEnvironmentContextResolver(deps: {
         return { mode: "app", appId: app.id };
       }
       const account = principal && !isAdmin(principal) ? accountFilter(principal) : null;
-      const found = await deps.apps.findAppEnvironment(q.appId, q.env, account);
-      if (!found.appFound) throw new NotFoundError(`App with ID ${q.appId} not found`);
-      if (!found.environment) throw new NotFoundError(`Environment '${q.env}' not found in App ${q.appId}`);
-      return { mode: "environment", environment: found.environment, ...(account ? { granted: found.granted } : {}) };
+      return fromAppEnvironment(q.appId, q.env, await deps.apps.findAppEnvironment(q.appId, q.env, account), principal);
     }
     return { mode: "organisation" };
+  }
+
+  /** The app_id + env context from a lookup already made (its grant is the principal's own). */
+  function fromAppEnvironment(appId: string, env: string, found: AppEnvironmentLookup, principal?: Principal): EnvironmentContext {
+    if (!found.appFound) throw new NotFoundError(`App with ID ${appId} not found`);
+    if (!found.environment) throw new NotFoundError(`Environment '${env}' not found in App ${appId}`);
+    const checked = principal !== undefined && !isAdmin(principal);
+    return { mode: "environment", environment: found.environment, ...(checked ? { granted: found.granted } : {}) };
   }
 
   async function authorize(principal: Principal, ctx: EnvironmentContext): Promise<void> {
@@ -84,6 +89,7 @@ export function createEnvironmentContextResolver(deps: {
 
   return {
     resolve,
+    fromAppEnvironment,
     authorize,
     /** Resolve, check access, and require an environment (Phase's secrets endpoints). */
     async requireEnvironment(principal: Principal, q: ContextQuery): Promise<EnvironmentRecord> {

@@ -1,6 +1,6 @@
 import type { FastifyRequest, onRequestHookHandler } from "fastify";
 import type { Authenticator } from "./authenticator.js";
-import type { EnvironmentContext, EnvironmentContextResolver } from "./environment-context.js";
+import { isUuid, type EnvironmentContext, type EnvironmentContextResolver } from "./environment-context.js";
 import { parseAuthorization } from "./header.js";
 import { isAdmin, type Principal } from "./principal.js";
 import { ForbiddenError } from "../errors.js";
@@ -47,17 +47,24 @@ export function phaseAuthenticate(auth: Authenticator, contexts: EnvironmentCont
   return async (req: FastifyRequest) => {
     const query = snakeCaseQuery(req.query);
     (req as { query: unknown }).query = query;
-    const principal = await auth.authenticate(parseAuthorization(req.headers.authorization, false));
-    req.principal = principal;
-    const secretIdHeader = req.headers["secret_id"] ?? req.headers["secret-id"];
-    const envHeader = req.headers["environment"];
-    const ctx = await contexts.resolve({
+    const bearer = parseAuthorization(req.headers.authorization, false);
+    const q = {
       appId: str(query["app_id"]),
       env: str(query["env"]),
-      secretId: str(query["secret_id"]) ?? str(secretIdHeader),
-      environmentHeader: str(envHeader),
-    }, principal);
-    await contexts.authorize(principal, ctx);
+      secretId: str(query["secret_id"]) ?? str(req.headers["secret_id"] ?? req.headers["secret-id"]),
+      environmentHeader: str(req.headers["environment"]),
+    };
+    let ctx: EnvironmentContext;
+    if (q.appId && q.env && isUuid(q.appId) && !q.secretId && !q.environmentHeader) {
+      // The usual request: token, app, environment and grant in one round trip.
+      const { principal, scope } = await auth.authenticateIn(bearer, q.appId, q.env);
+      req.principal = principal;
+      ctx = contexts.fromAppEnvironment(q.appId, q.env, scope, principal);
+    } else {
+      req.principal = await auth.authenticate(bearer);
+      ctx = await contexts.resolve(q, req.principal);
+    }
+    await contexts.authorize(req.principal, ctx);
     req.envContext = ctx;
   };
 }

@@ -90,6 +90,9 @@ export function rowQuery(environmentId: string, userId: string | null, f: RowFil
   if (f.tagNames !== undefined) {
     add("t", (n) => `EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id WHERE st.secret_id = s.id AND t.name = ANY(${n}::text[]))`, f.tagNames);
   }
+  // No user (service accounts): the planner drops a join that is false by construction.
+  const overrides = userId === null ? "false AND o.user_id = $2::uuid" : "o.secret_id = s.id AND o.user_id = $2::uuid";
+  if (userId === null) shape += "n";
   const text = `
     SELECT ${form === "lists" ? COLUMN_LISTS : ROW_COLUMNS}
       FROM secrets s
@@ -97,7 +100,7 @@ export function rowQuery(environmentId: string, userId: string | null, f: RowFil
                    FROM secrets ts JOIN secret_tags st ON st.secret_id = ts.id JOIN tags t ON t.id = st.tag_id
                   WHERE ts.environment_id = $1::uuid AND ts.deleted_at IS NULL
                   GROUP BY st.secret_id) tg ON tg.secret_id = s.id
-      LEFT JOIN personal_secrets o ON o.secret_id = s.id AND o.user_id = $2::uuid
+      LEFT JOIN personal_secrets o ON ${overrides}
      WHERE s.environment_id = $1::uuid AND s.deleted_at IS NULL${conditions}${form === "lock" ? "\n     FOR UPDATE OF s" : ""}`;
   return { text, values, shape: `${shape}${form === "lock" ? "l" : "c"}` };
 }
