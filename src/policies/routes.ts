@@ -76,16 +76,17 @@ export function registerPolicyRoutes(app: App, policies: PolicyService, trustPro
         schema: {
           params: nameParams,
           querystring: bindingQuery,
-          body: bindingBody.optional(),
+          body: bindingBody.nullish(), // no body: Fastify passes null
           response: { 204: z.null(), ...errors(400, 404) },
         },
       },
       async (req, reply) => {
         const inQuery = req.query.user_id !== undefined || req.query.service_account_id !== undefined;
-        if (req.body !== undefined && inQuery) {
+        const body = req.body ?? undefined;
+        if (body !== undefined && inQuery) {
           throw new BadRequestError("Name the account in the body or in the query string, not both.");
         }
-        const account = req.body !== undefined ? accountOf(req.body, "body") : accountOf(req.query, "query");
+        const account = body !== undefined ? accountOf(body, "body") : accountOf(req.query, "query");
         await policies.unbind(actor(req), req.params.name, account);
         return reply.code(204).send(null);
       },
