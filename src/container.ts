@@ -11,6 +11,8 @@ import { createIdentityRepository } from "./identity/repository.js";
 import { createIdentityService } from "./identity/service.js";
 import { createLeaseModule } from "./leases/module.js";
 import type { Logger } from "./logger.js";
+import { createPolicyRepository } from "./policies/repository.js";
+import { createPolicyService } from "./policies/service.js";
 import type { Provider } from "./providers/provider.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { createSecretRepository } from "./secrets/repository.js";
@@ -56,6 +58,8 @@ export function createContainer(deps: CoreDeps) {
     /** Revokes expired and pending leases; started by the server after listen. */
     reaper: leaseModule.reaper,
     instanceId: leaseModule.instanceId,
+    /** Access policies (src/policies): `allows()` for the /v1/dynamic/ routes, CRUD for /v1/policies/. */
+    policies: createPolicyService({ policies: createPolicyRepository(db), identity, clock, audit }),
   };
 }
 

@@ -2,12 +2,13 @@ import { requireAdmin } from "../auth/hooks.js";
 import type { Container } from "../container.js";
 import type { App } from "../http/types.js";
 import { createIdentityManagement } from "../identity/management.js";
+import { registerPolicyRoutes } from "../policies/routes.js";
 import { registerAppRoutes } from "./apps.js";
 import { registerServiceAccountRoutes } from "./service-accounts.js";
 import { registerUserRoutes } from "./users.js";
 
 /**
- * Leasehold's own management API: /v1/apps/, /v1/service-accounts/, /v1/users/. Every route in
+ * Leasehold's own management API: /v1/apps/, /v1/service-accounts/, /v1/users/, /v1/policies/. Every route in
  * this scope needs an Owner or Admin user token (401 without credentials, 403 for Developers and
  * service accounts), checked before the body is parsed or validated.
  */
@@ -18,5 +19,6 @@ export async function registerManagementRoutes(app: App, c: Container): Promise<
     registerAppRoutes(scope, c.appService);
     registerServiceAccountRoutes(scope, c.identityService, identity);
     registerUserRoutes(scope, c.identityService, identity);
+    registerPolicyRoutes(scope, c.policies, c.config.TRUST_PROXY);
   });
 }

@@ -7,7 +7,8 @@ import { isAdmin, type Principal } from "../auth/principal.js";
  * - `dynamic/leases/{lease_id}` with `revoke` (and `read` to look at it)
  * Owners and Admins always pass; everyone else is denied unless a bound policy allows it.
  */
-export type Permission = "read" | "manage" | "revoke" | "list";
+export const PERMISSIONS = ["read", "list", "manage", "revoke", "rotate", "create", "update", "delete"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
 export interface AccessPolicies {
   /** True when `principal` may do `permission` on `path`. Never throws for a plain "no". */

@@ -148,6 +148,17 @@ describe("generated Prisma client against the migrated schema", () => {
     await roundTrip("LeaseEvent", async () => event, () => db.prisma.leaseEvent.findUniqueOrThrow({ where: { id: event.id } }));
   });
 
+  it("Policy (jsonb rules) and PolicyBinding", async () => {
+    const rules = [{ path_pattern: "dynamic/engines/*/roles/ro", permissions: ["read"] }];
+    const policy = await roundTrip("Policy", () => db.prisma.policy.create({ data: { id: randomUUID(), name: "ro", rules } }), () =>
+      db.prisma.policy.findUniqueOrThrow({ where: { name: "ro" } }),
+    );
+    expect(policy.rules).toEqual(rules);
+    await roundTrip("PolicyBinding", () => db.prisma.policyBinding.create({ data: { id: randomUUID(), policyId: policy.id, serviceAccountId: more.sa } }), () =>
+      db.prisma.policyBinding.findUniqueOrThrow({ where: { policyId_serviceAccountId: { policyId: policy.id, serviceAccountId: more.sa } } }),
+    );
+  });
+
   it("covered every model of the generated client", () => {
     expect([...covered].sort()).toEqual(Object.keys(Prisma.ModelName).sort());
   });
@@ -191,6 +202,16 @@ describe("generated Prisma client against the migrated schema", () => {
         expect(msg).toMatch(/environment_access_owner_check/);
       }
       await db.prisma.environmentAccess.create({ data: { id: randomUUID(), environmentId: ids.env, userId: ids.user } });
+    });
+
+    it("policy_bindings_owner_check and policies_rules_array_check", async () => {
+      const policyId = (await db.prisma.policy.findUniqueOrThrow({ where: { name: "ro" } })).id;
+      for (const owner of [{ userId: null, serviceAccountId: null }, { userId: ids.user, serviceAccountId: more.sa }]) {
+        const msg = await checkViolation(db.prisma.policyBinding.create({ data: { id: randomUUID(), policyId, ...owner } }));
+        expect(msg).toMatch(/policy_bindings_owner_check/);
+      }
+      const msg = await checkViolation(db.prisma.policy.create({ data: { id: randomUUID(), name: "obj", rules: { path_pattern: "a" } } }));
+      expect(msg).toMatch(/policies_rules_array_check/);
     });
 
     it("dynamic_secrets_live_name_unique and leases_owner_check", async () => {
