@@ -14,6 +14,8 @@ export interface MysqlProviderOptions {
   random?: RandomSource;
   /** Connections per root configuration. */
   poolMax?: number;
+  /** lock_wait_timeout and innodb_lock_wait_timeout of the root sessions (MySQL's default is a year). */
+  lockWaitSeconds?: number;
 }
 
 export interface MysqlProvider extends Provider<MysqlConfig> {
@@ -47,6 +49,7 @@ export function mysqlDatetime(d: Date): string {
  */
 export function createMysqlProvider(opts: MysqlProviderOptions = {}): MysqlProvider {
   const pools = new Map<string, mysql.Pool>();
+  const lockWait = opts.lockWaitSeconds ?? 10;
 
   function poolFor(config: MysqlConfig): mysql.Pool {
     const t = mysqlTarget(config.connection_url);
@@ -76,8 +79,7 @@ export function createMysqlProvider(opts: MysqlProviderOptions = {}): MysqlProvi
     let conn: Conn | undefined;
     try {
       conn = await poolFor(config).getConnection();
-      // Fail fast on a lock held elsewhere rather than after MySQL's default wait of a year.
-      await conn.query("SET SESSION lock_wait_timeout = 10, innodb_lock_wait_timeout = 10");
+      await conn.query("SET SESSION lock_wait_timeout = ?, innodb_lock_wait_timeout = ?", [lockWait, lockWait]);
       const result = await fn(conn);
       conn.release();
       return result;

@@ -70,6 +70,7 @@ export function createRedisProvider(opts: RedisProviderOptions = {}): RedisProvi
         maxRetriesPerRequest: 0,
         enableOfflineQueue: false,
         disableClientInfo: true,
+        enableReadyCheck: false, // INFO may be denied to the root; ioredis would warn on the console
         connectionName: "leasehold-provider",
       });
       // Errors are reported through the failing command; a failed connect reports the socket's

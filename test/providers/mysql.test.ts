@@ -161,6 +161,24 @@ describe("MySQL provider (real MariaDB)", () => {
     expect((await root.query(`SELECT who FROM ${dbName}.revoked_log`))[0]).toEqual([{ who: name }]);
   });
 
+  it("a lock held elsewhere ends in a lock wait timeout: retryable, and nothing is left behind", async () => {
+    const p = createMysqlProvider({ lockWaitSeconds: 1 });
+    const holder = await mysqlRoot();
+    try {
+      await holder.query(`LOCK TABLES ${dbName}.reports WRITE`);
+      const cfg = config({ creation_statements: [`CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'`, `ALTER TABLE ${dbName}.reports COMMENT 'x'`] });
+      const planned = p.plan(cfg, ctx());
+      created.add(planned.identity);
+      const err = (await p.create(cfg, planned, ctx()).catch((e: unknown) => e)) as ProviderError;
+      expect(err).toMatchObject({ retryable: true, code: "ER_LOCK_WAIT_TIMEOUT" });
+      expect(err.message).not.toContain(planned.secrets.password);
+      expect(await hosts(planned.identity)).toEqual([]);
+    } finally {
+      await holder.end();
+      await p.close();
+    }
+  });
+
   it("keeps one pool per root configuration and ends them on close()", async () => {
     const p = createMysqlProvider();
     const a = p.poolFor(config());

@@ -10,7 +10,7 @@ export async function redisRoot(): Promise<Redis> {
 /** A real login as `user` on a new connection; rejects with Redis's error (WRONGPASS…), no retries. */
 export async function redisLogin(username: string, password: string): Promise<Redis> {
   let last: unknown;
-  const c = new Redis({ host: "127.0.0.1", port: 6379, username, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const c = new Redis({ host: "127.0.0.1", port: 6379, username, password, lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   c.on("error", (err: unknown) => void (last = err));
   try {
     await c.connect();
