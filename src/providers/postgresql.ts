@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
+import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
 import { pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
@@ -35,12 +36,6 @@ export interface PostgresProvider extends Provider<PostgresConfig> {
 const NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
 const PASSWORD_RE = /^[A-Za-z0-9_-]{16,128}$/;
 const DEFAULT_RENEW = [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`];
-
-/** Lower-case [a-z0-9_] version of a definition name for use inside role names. */
-function roleSlug(roleName: string): string {
-  const s = roleName.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 24);
-  return s.replace(/_+$/, "") || "role";
-}
 
 function checkName(identity: string): string {
   if (!NAME_RE.test(identity)) throw new ProviderError("Invalid PostgreSQL role name.", false, "invalid_identity");
@@ -185,7 +180,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     },
 
     plan(config, ctx: PlanContext): PlannedCredential {
-      const name = `${config.username_prefix}_${roleSlug(ctx.roleName)}_${randomString(16, LOWER_ALNUM, opts.random)}`;
+      const name = `${config.username_prefix}_${nameSlug(ctx.roleName)}_${randomString(16, LOWER_ALNUM, opts.random)}`;
       return { identity: checkName(name), secrets: { password: randomString(32, URL_SAFE, opts.random) } };
     },
 

@@ -2,12 +2,12 @@ import type { z } from "zod";
 
 /**
  * The one interface every dynamic-credential provider implements (PostgreSQL roles, AWS IAM users,
- * later MySQL and Redis). A provider talks to one external system and knows nothing of leases,
- * HTTP or our database: the lease service records intent before calling it and stores what it
- * returns, so a crash at any point leaves enough to clean up.
+ * MySQL/MariaDB users, Redis ACL users). A provider talks to one external system and knows nothing
+ * of leases, HTTP or our database: the lease service records intent before calling it and stores
+ * what it returns, so a crash at any point leaves enough to clean up.
  */
 export interface Provider<Config = unknown> {
-  /** Stable id stored on definitions and leases: "postgresql", "aws". */
+  /** Stable id stored on definitions and leases: "postgresql", "aws", "mysql", "redis". */
   readonly id: string;
   /** Validates a definition's config. */
   readonly configSchema: z.ZodType<Config>;

@@ -1,6 +1,8 @@
 import { createAwsIamProvider, type AwsIamProviderOptions } from "./aws-iam.js";
+import { createMysqlProvider, type MysqlProviderOptions } from "./mysql.js";
 import { createPostgresProvider, type PostgresProviderOptions } from "./postgresql.js";
 import type { Provider } from "./provider.js";
+import { createRedisProvider, type RedisProviderOptions } from "./redis.js";
 
 export interface ProviderRegistry {
   /** Provider ids, e.g. for validating a definition's `provider` field. */
@@ -15,12 +17,20 @@ export interface ProviderRegistry {
 export interface ProviderRegistryOptions {
   postgresql?: PostgresProviderOptions;
   aws?: AwsIamProviderOptions;
+  mysql?: MysqlProviderOptions;
+  redis?: RedisProviderOptions;
   /** Replaces or adds providers (tests, future plugins); keyed by their own id. */
   extra?: Provider[];
 }
 
 export function createProviderRegistry(opts: ProviderRegistryOptions = {}): ProviderRegistry {
-  const all: Provider[] = [createPostgresProvider(opts.postgresql), createAwsIamProvider(opts.aws), ...(opts.extra ?? [])];
+  const all: Provider[] = [
+    createPostgresProvider(opts.postgresql),
+    createAwsIamProvider(opts.aws),
+    createMysqlProvider(opts.mysql),
+    createRedisProvider(opts.redis),
+    ...(opts.extra ?? []),
+  ];
   const byId = new Map<string, Provider>(all.map((p) => [p.id, p] as const));
   return {
     ids: () => [...byId.keys()],

@@ -5,13 +5,17 @@ import { createProviderRegistry } from "../../src/providers/registry.js";
 describe("provider registry", () => {
   it("serves the built-in providers by id and rejects unknown ids", async () => {
     const r = createProviderRegistry();
-    expect(r.ids()).toEqual(["postgresql", "aws"]);
+    expect(r.ids()).toEqual(["postgresql", "aws", "mysql", "redis"]);
     expect(r.get("postgresql").capabilities).toEqual({ renewableUpstream: true, revocationRequired: true });
     expect(r.get("aws").capabilities).toEqual({ renewableUpstream: false, revocationRequired: true });
     expect(typeof r.get("postgresql").renew).toBe("function");
+    for (const id of ["mysql", "redis"]) {
+      expect(r.get(id).capabilities).toEqual({ renewableUpstream: false, revocationRequired: true });
+      expect(r.get(id).renew).toBeUndefined();
+    }
     expect(r.get("aws").renew).toBeUndefined();
-    expect(r.has("mysql")).toBe(false);
-    expect(() => r.get("mysql")).toThrow("Unknown dynamic-secret provider: mysql");
+    expect(r.has("mongodb")).toBe(false);
+    expect(() => r.get("mongodb")).toThrow("Unknown dynamic-secret provider: mongodb");
     await r.closeAll();
   });
 
