@@ -3,7 +3,9 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import type { Logger } from "pino";
 import { registerErrorHandler } from "./errors.js";
 import type { Container } from "./container.js";
+import { registerHealthRoutes } from "./http/health.js";
 import { registerRateLimit } from "./http/rate-limit.js";
+import { registerRequestIdHeader, requestIdOptions } from "./http/request-id.js";
 import type { App } from "./http/types.js";
 import { registerManagementRoutes } from "./management/routes.js";
 import { registerPhaseRoutes } from "./phase/routes.js";
@@ -20,6 +22,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
     trustProxy: c.config.TRUST_PROXY,
+    ...requestIdOptions,
     ...(opts.serverOptions ?? {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
@@ -27,7 +30,9 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   registerErrorHandler(app);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
+  registerRequestIdHeader(app);
   await registerRateLimit(app, c);
+  await registerHealthRoutes(app, c);
 
   const alive = {
     message: "API is alive. Please see https://docs.phase.dev/public-api for documentation on available endpoints.",
