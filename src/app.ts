@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { registerErrorHandler } from "./errors.js";
 import type { Container } from "./container.js";
 import { registerHealthRoutes } from "./http/health.js";
+import { registerMetrics } from "./http/metrics.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { registerRequestIdHeader, requestIdOptions } from "./http/request-id.js";
 import type { App } from "./http/types.js";
@@ -31,6 +32,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
   registerRequestIdHeader(app);
+  registerMetrics(app, c);
   await registerRateLimit(app, c);
   await registerHealthRoutes(app, c);
 

@@ -11,6 +11,8 @@ import { createIdentityRepository } from "./identity/repository.js";
 import { createIdentityService } from "./identity/service.js";
 import { createLeaseModule } from "./leases/module.js";
 import type { Logger } from "./logger.js";
+import { createLeaseStats } from "./observability/lease-stats.js";
+import { createMetrics, metricsEnabled } from "./observability/metrics.js";
 import type { Provider } from "./providers/provider.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { createSecretRepository } from "./secrets/repository.js";
@@ -34,7 +36,10 @@ export function createContainer(deps: CoreDeps) {
   const identity = createIdentityRepository(db);
   const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
-  const leaseModule = createLeaseModule({ config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log });
+  const metrics = createMetrics({ stats: createLeaseStats(db), clock, log: deps.log, processMetrics: metricsEnabled(deps.config) });
+  const leaseModule = createLeaseModule({
+    config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log, observer: metrics.revocations,
+  });
   const contexts = createEnvironmentContextResolver({
     apps,
     identity,
@@ -56,6 +61,8 @@ export function createContainer(deps: CoreDeps) {
     /** Revokes expired and pending leases; started by the server after listen. */
     reaper: leaseModule.reaper,
     instanceId: leaseModule.instanceId,
+    /** Prometheus metrics of this server (its own registry). */
+    metrics,
   };
 }
 
