@@ -7,13 +7,14 @@ import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { registerRequestIdHeader, requestIdOptions } from "./http/request-id.js";
+import { registerTlsHooks } from "./http/tls.js";
 import type { App } from "./http/types.js";
 import { registerManagementRoutes } from "./management/routes.js";
 import { registerPhaseRoutes } from "./phase/routes.js";
 
 export interface BuildAppOptions {
   logger: Logger;
-  /** Extra Fastify server options (TLS/HTTP2 from src/server.ts). */
+  /** Extra Fastify server options (TLS/HTTP2 from src/http/tls.ts; with `https`, responses carry HSTS). */
   serverOptions?: Record<string, unknown>;
 }
 
@@ -32,6 +33,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
   registerRequestIdHeader(app);
+  if (opts.serverOptions?.["https"]) registerTlsHooks(app);
   registerMetrics(app, c);
   await registerRateLimit(app, c);
   await registerHealthRoutes(app, c);
