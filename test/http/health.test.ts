@@ -34,6 +34,7 @@ describe("/healthz and /readyz", () => {
       const alive = await t.http.get("/healthz");
       expect(alive.status).toBe(200);
       expect(alive.body).toEqual({ status: "ok" });
+      expect(alive.headers["strict-transport-security"]).toBeUndefined(); // HSTS over HTTPS only
       const ready = await t.http.get("/readyz");
       expect(ready.status).toBe(200);
       expect(ready.body).toEqual(READY);
