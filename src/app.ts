@@ -3,14 +3,18 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import type { Logger } from "pino";
 import { registerErrorHandler } from "./errors.js";
 import type { Container } from "./container.js";
+import { registerHealthRoutes } from "./http/health.js";
+import { registerMetrics } from "./http/metrics.js";
 import { registerRateLimit } from "./http/rate-limit.js";
+import { registerRequestIdHeader, requestIdOptions } from "./http/request-id.js";
+import { registerTlsHooks } from "./http/tls.js";
 import type { App } from "./http/types.js";
 import { registerManagementRoutes } from "./management/routes.js";
 import { registerPhaseRoutes } from "./phase/routes.js";
 
 export interface BuildAppOptions {
   logger: Logger;
-  /** Extra Fastify server options (TLS/HTTP2 from src/server.ts). */
+  /** Extra Fastify server options (TLS/HTTP2 from src/http/tls.ts; with `https`, responses carry HSTS). */
   serverOptions?: Record<string, unknown>;
 }
 
@@ -20,6 +24,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
     trustProxy: c.config.TRUST_PROXY,
+    ...requestIdOptions,
     ...(opts.serverOptions ?? {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
@@ -27,7 +32,11 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   registerErrorHandler(app);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
+  registerRequestIdHeader(app);
+  if (opts.serverOptions?.["https"]) registerTlsHooks(app);
+  registerMetrics(app, c);
   await registerRateLimit(app, c);
+  await registerHealthRoutes(app, c);
 
   const alive = {
     message: "API is alive. Please see https://docs.phase.dev/public-api for documentation on available endpoints.",

@@ -132,6 +132,16 @@ export const configSchema = z
     LEASEHOLD_ENABLE_FAULT_INJECTION: booleanFlag,
     /** Behind a reverse proxy: take the client IP from X-Real-IP / X-Forwarded-For for the audit trail. */
     TRUST_PROXY: booleanFlag,
+    /** GET /metrics (Prometheus): off unless METRICS_ENABLED=true or METRICS_TOKEN is set. */
+    METRICS_ENABLED: booleanFlag,
+    /** Bearer token /metrics requires (compared in constant time); setting it enables /metrics. */
+    METRICS_TOKEN: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{16,256}$/, { message: "must be 16 to 256 printable characters without spaces (openssl rand -hex 32)" })
+        .optional(),
+    ),
   })
   .superRefine((c, ctx) => {
     if (c.LEASEHOLD_PROVIDER_TIMEOUT_MS >= c.LEASEHOLD_REAPER_CLAIM_TTL_MS) {

@@ -13,6 +13,8 @@ import { createLeaseModule } from "./leases/module.js";
 import type { Logger } from "./logger.js";
 import { createPolicyRepository } from "./policies/repository.js";
 import { createPolicyService } from "./policies/service.js";
+import { createLeaseStats } from "./observability/lease-stats.js";
+import { createMetrics, metricsEnabled } from "./observability/metrics.js";
 import type { Provider } from "./providers/provider.js";
 import { createProviderRegistry } from "./providers/registry.js";
 import { createSecretRepository } from "./secrets/repository.js";
@@ -36,7 +38,10 @@ export function createContainer(deps: CoreDeps) {
   const identity = createIdentityRepository(db);
   const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
-  const leaseModule = createLeaseModule({ config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log });
+  const metrics = createMetrics({ stats: createLeaseStats(db), clock, log: deps.log, processMetrics: metricsEnabled(deps.config) });
+  const leaseModule = createLeaseModule({
+    config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log, observer: metrics.revocations,
+  });
   const contexts = createEnvironmentContextResolver({
     apps,
     identity,
@@ -60,6 +65,8 @@ export function createContainer(deps: CoreDeps) {
     instanceId: leaseModule.instanceId,
     /** Access policies (src/policies): `allows()` for the /v1/dynamic/ routes, CRUD for /v1/policies/. */
     policies: createPolicyService({ policies: createPolicyRepository(db), identity, clock, audit }),
+    /** Prometheus metrics of this server (its own registry). */
+    metrics,
   };
 }
 

@@ -36,6 +36,7 @@ export const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
   "leasehold_bootstrap_token",
   "database_url",
   "redis_url",
+  "metrics_token",
   "body",
 ]);
 

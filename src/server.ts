@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import { auditInserter } from "./audit/insert.js";
@@ -8,6 +7,7 @@ import type { Config } from "./config.js";
 import { createContainer, type Container } from "./container.js";
 import { sodiumReady } from "./crypto/sodium.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { tlsServerOptions } from "./http/tls.js";
 import type { App } from "./http/types.js";
 import type { IssuedToken } from "./identity/service.js";
 import { openMasterKey } from "./keys/master-key.js";
@@ -67,10 +67,8 @@ export async function prepare(config: Config, log: Logger, opts: StartOptions = 
 }
 
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
+  const tls = tlsServerOptions(config); // a bad certificate or key stops us before the database is opened
   const { container, db } = await prepare(config, log, opts);
-  const tls = config.TLS_CERT_FILE && config.TLS_KEY_FILE
-    ? { https: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
-    : undefined;
   const app = await buildApp(container, { logger: log, ...(tls ? { serverOptions: tls } : {}) });
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -8,7 +8,8 @@ export async function runServe(_args: string[]): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const server = await startServer(config, log, { onBootstrap: printBootstrapToken });
-  log.info({ url: server.url, database: server.container.db.kind }, "leasehold is listening");
+  // The instance id is what this process writes into leases.claimed_by.
+  log.info({ url: server.url, database: server.container.db.kind, instance: server.container.instanceId }, "leasehold is listening");
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -30,7 +30,7 @@ export class ThrottledError extends AppError {
  * With REDIS_URL the buckets live in Redis, shared by every instance. If Redis is unreachable
  * requests are let through (and the outage logged) rather than failing the whole API.
  */
-export async function registerRateLimit(app: App, c: Pick<Container, "config">): Promise<void> {
+export async function registerRateLimit(app: App, c: Pick<Container, "config"> & Partial<Pick<Container, "metrics">>): Promise<void> {
   const limit = c.config.RATE_LIMIT_DEFAULT;
   if (!limit) return;
   const redis = c.config.REDIS_URL ? await connectRedis(app, c.config.REDIS_URL) : undefined;
@@ -47,6 +47,7 @@ export async function registerRateLimit(app: App, c: Pick<Container, "config">):
     // Phase sends Retry-After only (set by ThrottledError, so header and body always agree).
     addHeadersOnExceeding: off,
     addHeaders: { ...off, "retry-after": false },
+    onExceeded: () => c.metrics?.rateLimited(),
     errorResponseBuilder: (_req, ctx) => new ThrottledError(Math.max(1, Math.ceil(ctx.ttl / 1000))),
   });
 }

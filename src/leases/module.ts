@@ -16,7 +16,7 @@ import { createFaultInjector } from "./faults.js";
 import { createReaper } from "./reaper.js";
 import { createOwnerLookup } from "./owners.js";
 import { createLeaseRepository } from "./repository.js";
-import { createRevoker, type ProviderLookup } from "./revoker.js";
+import { createRevoker, type ProviderLookup, type RevocationObserver } from "./revoker.js";
 import { createLeaseService } from "./service.js";
 
 /** This process's claim name: distinct per process, readable in the leases table. */
@@ -41,6 +41,8 @@ export function createLeaseModule(deps: {
   providers: ProviderRegistry;
   log?: Logger | undefined;
   instanceId?: string;
+  /** Revocation outcomes for metrics (src/observability). */
+  observer?: RevocationObserver | undefined;
 }) {
   const { config: c, db, clock } = deps;
   const prisma = db.prisma;
@@ -59,6 +61,7 @@ export function createLeaseModule(deps: {
     instanceId,
     faults,
     log,
+    observer: deps.observer,
     providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
     policy: {
       baseMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,

@@ -21,6 +21,14 @@ export type RevocationOutcome =
   /** Someone else took the row meanwhile (force revoke, a rollback): nothing was recorded. */
   | { kind: "lost" };
 
+/** Told about revocation outcomes (metrics); must not throw. */
+export interface RevocationObserver {
+  /** The credential is gone; `at` is the revocation time recorded on the row. */
+  revoked(lease: LeaseRecord, at: Date): void;
+  /** A provider attempt failed (whatever happens to the lease next). */
+  failed(lease: LeaseRecord): void;
+}
+
 export interface RevokerDeps {
   repo: Pick<LeaseRepository, "finalize" | "recordFailure">;
   providers: ProviderLookup;
@@ -31,6 +39,7 @@ export interface RevokerDeps {
   providerTimeoutMs: number;
   faults: FaultInjector;
   log?: Logger | undefined;
+  observer?: RevocationObserver | undefined;
 }
 
 class RevokeTimeoutError extends ProviderError {
@@ -57,6 +66,7 @@ export function createRevoker(deps: RevokerDeps) {
   const { repo, clock, policy, instanceId, faults } = deps;
 
   async function fail(lease: LeaseRecord, state: LeaseState | null, provider: Provider | undefined, err: unknown, actor: Actor) {
+    deps.observer?.failed(lease);
     const error = scrubbedMessage(err, secretsIn(state, provider));
     const retryable = err instanceof ProviderError ? err.retryable : provider ? provider.classifyError(err) === "retryable" : true;
     const attempts = lease.attempts + 1;
@@ -98,12 +108,14 @@ export function createRevoker(deps: RevokerDeps) {
     faults("after-provider-revoke");
     const status = finalStatusFor(lease.revokeReason);
     faults("before-finalize");
-    const ok = await repo.finalize(lease.id, instanceId, status, clock.now(), {
+    const revokedAt = clock.now();
+    const ok = await repo.finalize(lease.id, instanceId, status, revokedAt, {
       type: finalEventFor(status),
       actor,
       metadata: { reason: lease.revokeReason, attempts: lease.attempts + 1, identity: lease.upstreamIdentity },
     });
     if (!ok) return { kind: "lost" };
+    deps.observer?.revoked(lease, revokedAt);
     deps.log?.debug({ leaseId: lease.id, status, reason: lease.revokeReason }, "lease revoked");
     return { kind: "revoked", status };
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { h1Request, h2Connect, h2Request, makeCertificate, type Certificate } from "../http/tls-support.js";
 import { startTestServer, testMasterKey, type TestServer } from "../support/server.js";
 
 /** A value no log line could contain by chance. */
@@ -21,7 +23,7 @@ describe("logs never carry secrets, at LOG_LEVEL=trace", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer({ masterKey, env: { LOG_LEVEL: "trace" } });
+    t = await startTestServer({ masterKey, env: { LOG_LEVEL: "trace", METRICS_TOKEN: keep("metrics token", distinct("metrics")) } });
     keep("master key", masterKey);
     keep("master key (hex)", Buffer.from(masterKey, "base64").toString("hex"));
     keep("bootstrap token", t.ownerToken);
@@ -85,6 +87,11 @@ describe("logs never carry secrets, at LOG_LEVEL=trace", () => {
     expect(failed.status).toBe(500);
     expect(failed.body).toEqual({ error: "Internal server error." });
 
+    // Metrics: scraped with its token, and with a wrong one.
+    expect((await t.http.get("/metrics").set("Authorization", `Bearer ${needles.get("metrics token")}`)).status).toBe(200);
+    expect((await t.http.get("/metrics").set("Authorization", keep("wrong metrics Authorization", `Bearer ${distinct("wrong")}`))).status).toBe(401);
+    expect((await t.http.get("/readyz")).status).toBe(200);
+
     // Revoke the SA token, and use it once more.
     const tokens = await t.http.get(`/v1/service-accounts/${sa.body.id}/tokens/`).set(owner);
     expect((await t.http.delete(`/v1/service-accounts/${sa.body.id}/tokens/${tokens.body[0].id}/`).set(owner)).status).toBe(204);
@@ -97,9 +104,69 @@ describe("logs never carry secrets, at LOG_LEVEL=trace", () => {
     // The run was really logged at trace: every request, and the 500 with its error.
     expect(logs.filter((l) => l.includes('"msg":"incoming request"')).length).toBeGreaterThanOrEqual(20);
     expect(logs.some((l) => l.includes('"msg":"unhandled error"'))).toBe(true);
+    // Every request line carries its request id.
+    const requestLines = logs.map((l) => JSON.parse(l) as { msg: string; reqId?: unknown }).filter((l) => /^(incoming request|request completed)$/.test(l.msg));
+    expect(requestLines.filter((l) => typeof l.reqId !== "string" || l.reqId === "")).toEqual([]);
     const leaks = [...needles].flatMap(([label, needle]) =>
       logs.filter((l) => l.includes(needle)).map((l) => `${label}: ${l.slice(0, 300)}`),
     );
     expect(leaks).toEqual([]);
+  });
+});
+
+/**
+ * The same over HTTPS: HTTP/1.1 and HTTP/2 requests with tokens, a metrics token and request ids,
+ * a server whose private key must never be logged.
+ */
+describe("logs never carry secrets over HTTPS and HTTP/2, at LOG_LEVEL=trace", () => {
+  let t: TestServer;
+  let cert: Certificate;
+  const metricsToken = distinct("metrics-tls");
+
+  beforeAll(async () => {
+    cert = makeCertificate();
+    t = await startTestServer({ env: { LOG_LEVEL: "trace", METRICS_TOKEN: metricsToken, TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    cert?.cleanup();
+  });
+
+  it("no token, Authorization header or key material is logged; request lines carry reqId", async () => {
+    const owner = { authorization: `Bearer ${t.ownerToken}` };
+    const h1 = await h1Request(t.url, cert.cert, { path: "/v1/apps/", headers: { ...owner, "x-request-id": "tls-h1-request" } });
+    expect(h1.status).toBe(200);
+    const session = await h2Connect(t.url, cert.cert);
+    try {
+      const created = await h2Request(session, { method: "POST", path: "/v1/apps/", headers: { ...owner, "x-request-id": "tls-h2-request" }, body: { name: "tls-logs" } });
+      expect(created.status).toBe(201);
+      const scraped = await h2Request(session, { path: "/metrics", headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(scraped.status).toBe(200);
+      const refused = await h2Request(session, { path: "/metrics", headers: { authorization: "Bearer not-the-metrics-token-0123" } });
+      expect(refused.status).toBe(401);
+    } finally {
+      session.close();
+    }
+    await t.close();
+
+    const logs = t.logs();
+    const keyPem = readFileSync(cert.keyFile, "utf8");
+    const keyBody = keyPem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+    const needles: [string, string][] = [
+      ["owner token", t.ownerToken],
+      ["metrics token", metricsToken],
+      ["wrong metrics token", "not-the-metrics-token-0123"],
+      ["private key (base64 body)", keyBody.slice(0, 40)],
+      ["PEM header", "PRIVATE KEY"],
+    ];
+    expect(needles.flatMap(([label, needle]) => logs.filter((l) => l.includes(needle)).map((l) => `${label}: ${l.slice(0, 300)}`))).toEqual([]);
+    const lines = logs.map((l) => JSON.parse(l) as { msg: string; reqId?: string; req?: { url: string } });
+    const h1Lines = lines.filter((l) => l.reqId === "tls-h1-request").map((l) => l.msg);
+    const h2Lines = lines.filter((l) => l.reqId === "tls-h2-request").map((l) => l.msg);
+    expect(h1Lines).toEqual(["incoming request", "request completed"]);
+    expect(h2Lines).toEqual(["incoming request", "request completed"]);
+    const requestLines = lines.filter((l) => /^(incoming request|request completed)$/.test(l.msg));
+    expect(requestLines.length).toBeGreaterThanOrEqual(4);
+    expect(requestLines.filter((l) => typeof l.reqId !== "string" || l.reqId === "")).toEqual([]);
   });
 });
