@@ -156,7 +156,8 @@ describe("leasehold secrets export (a real child process against a real server)"
 describe("tokens and hosts", () => {
   it("PHASE_HOST + PHASE_SERVICE_TOKEN in pss_service:v2 form, through /service/public as Phase's clients call it", async () => {
     expect(f.sa.phase_token).toMatch(/^pss_service:v2:/);
-    const r = await f.cli(exportArgs("--path", "/db"), { LEASEHOLD_HOST: "", LEASEHOLD_TOKEN: "", PHASE_HOST: `${f.t.url}/`, PHASE_SERVICE_TOKEN: f.sa.phase_token });
+    const args = ["secrets", "export", "--app-id", f.appId, "--env", "Development", "--path", "/db"]; // Phase CLI's --app-id spelling
+    const r = await f.cli(args, { LEASEHOLD_HOST: "", LEASEHOLD_TOKEN: "", PHASE_HOST: `${f.t.url}/`, PHASE_SERVICE_TOKEN: f.sa.phase_token });
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "DB_HOST=db.internal\n", stderr: "" });
     const urls = f.t.logs().filter((l) => l.includes(`"/service/public/v1/secrets/?app_id=${f.appId}`));
     expect(urls.length).toBeGreaterThan(0);
@@ -217,6 +218,7 @@ describe("failures: the server's message on stderr, nothing on stdout, a distinc
     expectFailure(await f.cli(exportArgs("--format", "toml")), 64, "--format must be one of dotenv, json, yaml, shell");
     expectFailure(await f.cli(exportArgs("--colour")), 64, "Unknown option '--colour' (see --help)");
     expectFailure(await f.cli(["secrets", "import"]), 64, "unknown secrets command 'import' (known: export)");
+    expectFailure(await f.cli(exportArgs("--app-id", f.appId)), 64, "give --app or --app-id, not both");
     expectFailure(await f.cli(exportArgs(), { LEASEHOLD_TOKEN: "" }), 78, "no token: set LEASEHOLD_TOKEN (or PHASE_SERVICE_TOKEN)");
     const bad = `pss_service:v2:${f.sa.token}:short`;
     const r = await f.cli(exportArgs(), { LEASEHOLD_TOKEN: bad });
