@@ -1,0 +1,67 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { CONTEXT_OPTIONS, context, optional, parseOptions } from "./args.js";
+import { CliError, EXIT, usageError } from "./errors.js";
+import { RUN_HELP } from "./help.js";
+import { createApiClient } from "./http.js";
+import { note, out, warnSkipped } from "./output.js";
+import { fetchSecrets } from "./secrets.js";
+import { loadSettings } from "./settings.js";
+
+const OPTIONS = {
+  ...CONTEXT_OPTIONS,
+  path: { type: "string", default: "/" },
+  tags: { type: "string" },
+} as const;
+
+/** What an OS environment can carry: a non-empty name without `=` or NUL, a value without NUL. */
+const ENV_NAME = /^[^=\0]+$/;
+const COMMAND_AFTER_DASHES = "give the command after --, e.g. leasehold run --app <id> --env <name> -- node server.js";
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** `leasehold run … -- <command>`: the command with the secrets in its environment. */
+export async function runRun(args: string[]): Promise<number> {
+  const sep = args.indexOf("--");
+  const values = parseOptions(sep === -1 ? args : args.slice(0, sep), OPTIONS, sep === -1 ? COMMAND_AFTER_DASHES : undefined);
+  if (values["help"]) return out(`${RUN_HELP}\n`), 0;
+  const { appId, env } = context(values);
+  const command = sep === -1 ? [] : args.slice(sep + 1);
+  if (command.length === 0 || !command[0]) throw usageError(COMMAND_AFTER_DASHES);
+
+  const client = createApiClient(loadSettings());
+  const entries = await fetchSecrets(client, { appId, env, path: optional(values, "path"), tags: optional(values, "tags") });
+  const carried = ([k, v]: [string, string]) => ENV_NAME.test(k) && !v.includes("\0");
+  warnSkipped(entries.filter((e) => !carried(e)).map(([k]) => k), "cannot be an environment variable");
+
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of entries.filter(carried)) childEnv[k] = v; // secrets override inherited variables
+  return execute(command[0], command.slice(1), childEnv);
+}
+
+/** Spawns without a shell, forwards signals, and resolves to the exit code to pass on. */
+function execute(file: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { stdio: "inherit", env });
+    const forward = (signal: NodeJS.Signals) => void child.kill(signal);
+    for (const s of FORWARDED) process.on(s, forward);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const s of FORWARDED) process.off(s, forward);
+      fn();
+    };
+    child.on("error", (err: NodeJS.ErrnoException) =>
+      settle(() => {
+        if (err.code === "ENOENT") reject(new CliError(EXIT.commandNotFound, `command not found: ${file}`));
+        else reject(new CliError(EXIT.cannotExecute, `cannot run ${file}: ${err.code ?? err.message}`));
+      }),
+    );
+    child.on("exit", (code, signal) =>
+      settle(() => {
+        if (signal) note(`${file} was killed by ${signal}`);
+        resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 0));
+      }),
+    );
+  });
+}
