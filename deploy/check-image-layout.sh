@@ -24,9 +24,10 @@ mkdir -p "$work/context"
 git archive HEAD | tar -x -C "$work/context"
 (cd "$work/context" && shopt -s dotglob nullglob && grep -v -e '^#' -e '^!' -e '^$' .dockerignore | while read -r p; do rm -rf -- $p; done)
 
-echo "== deps stage: npm ci --omit=dev"
+echo "== deps stage: npm ci --omit=dev --omit=optional, unused query compilers removed"
 mkdir -p "$work/deps" && cp "$work/context"/package{,-lock}.json "$work/deps/"
-(cd "$work/deps" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+(cd "$work/deps" && npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error \
+  && for db in cockroachdb mysql sqlite sqlserver; do rm -f node_modules/@prisma/client/runtime/query_compiler_*_bg.$db.*; done)
 
 echo "== build stage: npm ci, npm run build"
 mkdir -p "$work/build" && cd "$work/context"
@@ -42,7 +43,7 @@ cp -r "$work/build/dist/src" "$app/dist/src"
 cp -r "$work/context/prisma/migrations" "$app/prisma/migrations"
 cp "$work/context/deploy/healthcheck.cjs" "$app/deploy/"
 chmod 755 "$app/dist/src/cli/index.js" && chmod -R a-w "$app" && chmod 755 "$work"
-du -sh "$app" "$app/node_modules" | sed 's/^/   /'
+echo "   runtime files: $(du -sh "$app" | cut -f1), of which node_modules $(du -sh "$app/node_modules" | cut -f1)"
 
 echo "== start as uid 1000 against a fresh database"
 psql -q "$ADMIN_URL" -c "CREATE DATABASE $db" >/dev/null
@@ -59,8 +60,8 @@ echo "   $(grep -o '"applied":\[[^]]*\]' "$work/server.log")"
 echo "   migrations recorded: $(psql -tA "${ADMIN_URL%/*}/$db" -c 'SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL')"
 echo "   GET /v1/apps/ without a token: $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/apps/")"
 echo "   bootstrap token printed: $(grep -c 'shown only this once' "$work/server.log")"
-hc=0; (cd "$app" && exec env -i PATH="$PATH" HOST=0.0.0.0 PORT="$port" node deploy/healthcheck.cjs | sed 's/^/   healthcheck: /') || hc=$?
-echo "   healthcheck exit: ${PIPESTATUS[0]:-$hc}"
+hc=0; (cd "$app" && env -i HOST=0.0.0.0 PORT="$port" "$node" deploy/healthcheck.cjs) | sed 's/^/   /' || hc=$?
+echo "   healthcheck exit code $hc (0 once /healthz exists)"
 
 echo "== SIGTERM"
 kill -TERM "$server"; wait "$server" && rc=0 || rc=$?
