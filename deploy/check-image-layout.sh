@@ -54,7 +54,7 @@ as_1000=(); [ "$(id -u)" = 0 ] && as_1000=(setpriv --reuid=1000 --regid=1000 --c
   DATABASE_URL="${ADMIN_URL%/*}/$db" LEASEHOLD_MASTER_KEY="$(openssl rand -base64 32)" LEASEHOLD_DATA_DIR=/nonexistent \
   "${as_1000[@]}" "$node" dist/src/cli/index.js serve >"$work/server.log" 2>&1) &
 server=$!
-for _ in $(seq 1 120); do grep -q "leasehold is listening" "$work/server.log" && break; sleep 0.5; done
+for _ in $(seq 1 120); do grep -qs "leasehold is listening" "$work/server.log" && break; sleep 0.5; done
 grep -q "leasehold is listening" "$work/server.log" || { cat "$work/server.log"; exit 1; }
 echo "   $(grep -o '"applied":\[[^]]*\]' "$work/server.log")"
 echo "   migrations recorded: $(psql -tA "${ADMIN_URL%/*}/$db" -c 'SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL')"
@@ -67,3 +67,8 @@ echo "== SIGTERM"
 kill -TERM "$server"; wait "$server" && rc=0 || rc=$?
 server=""
 echo "   exit code $rc; $(grep -c 'shutting down gracefully' "$work/server.log") graceful-shutdown line"
+
+echo "== the 'leasehold' command (/usr/local/bin/leasehold in the image)"
+ln -s "$app/dist/src/cli/index.js" "$work/bin/leasehold"
+(cd /tmp && env -i PATH="$work/bin:/usr/bin:/bin" DATABASE_URL="${ADMIN_URL%/*}/$db" LEASEHOLD_MASTER_KEY="$(openssl rand -base64 32)" \
+  "${as_1000[@]}" leasehold migrate) | sed 's/^/   /'
