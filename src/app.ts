@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { registerErrorHandler } from "./errors.js";
 import type { Container } from "./container.js";
 import { registerRateLimit } from "./http/rate-limit.js";
+import { registerOpenApi, SECURITY, TAGS } from "./http/openapi.js";
 import type { App } from "./http/types.js";
 import { registerManagementRoutes } from "./management/routes.js";
 import { registerPhaseRoutes } from "./phase/routes.js";
@@ -28,12 +29,16 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
   await registerRateLimit(app, c);
+  await registerOpenApi(app); // before the routes: it collects them as they are added
 
   const alive = {
     message: "API is alive. Please see https://docs.phase.dev/public-api for documentation on available endpoints.",
     status: "ok",
   };
-  for (const url of ["/", "/public/", "/service/", "/service/public/"]) app.get(url, async () => alive);
+  const aliveDocs = { tags: [TAGS.operations], summary: "API is alive", security: SECURITY.none };
+  for (const url of ["/", "/public/", "/service/", "/service/public/"]) {
+    app.get(url, { schema: aliveDocs, config: url === "/" ? {} : { openapi: { aliasOf: "/" } } }, async () => alive);
+  }
 
   await registerPhaseRoutes(app, c);
   await registerManagementRoutes(app, c);

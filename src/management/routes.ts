@@ -3,6 +3,7 @@ import type { Container } from "../container.js";
 import type { App } from "../http/types.js";
 import { createIdentityManagement } from "../identity/management.js";
 import { registerAppRoutes } from "./apps.js";
+import { documentManagementRoute } from "./openapi.js";
 import { registerServiceAccountRoutes } from "./service-accounts.js";
 import { registerUserRoutes } from "./users.js";
 
@@ -14,6 +15,7 @@ import { registerUserRoutes } from "./users.js";
 export async function registerManagementRoutes(app: App, c: Container): Promise<void> {
   await app.register(async (scope: App) => {
     scope.addHook("onRequest", requireAdmin(c.authenticator));
+    scope.addHook("onRoute", documentManagementRoute);
     const identity = createIdentityManagement(c.identityService);
     registerAppRoutes(scope, c.appService);
     registerServiceAccountRoutes(scope, c.identityService, identity);
