@@ -128,7 +128,8 @@ export async function registerOpenApi(app: App): Promise<void> {
     routePrefix: "/docs",
     staticCSP: DOCS_CSP,
     theme: { title: "Leasehold API" },
-    uiConfig: { docExpansion: "list", deepLinking: true, defaultModelsExpandDepth: 0, tryItOutEnabled: false },
+    // BaseLayout: no top bar (its logo carries an inline <style> the CSP refuses, its URL box is not needed).
+    uiConfig: { layout: "BaseLayout", docExpansion: "list", deepLinking: true, defaultModelsExpandDepth: 0, tryItOutEnabled: false },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

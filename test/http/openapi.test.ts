@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import Fastify from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { z, type ZodType } from "zod";
 import { DOCS_CSP, registeredRoutes, registerOpenApi } from "../../src/http/openapi.js";
 import type { App } from "../../src/http/types.js";
@@ -38,8 +39,11 @@ describe("the OpenAPI document and /docs", () => {
       expect(s).toMatchObject({ type: "http", scheme: "bearer" });
       expect(s["description"]).toContain("Authorization: Bearer ");
     }
-    // swagger-ui's copy is the same document.
+    // swagger-ui's copies are the same document.
     expect((await f.t.http.get("/docs/json")).body).toEqual(doc);
+    const yaml = await f.t.http.get("/docs/yaml");
+    expect(yaml.status).toBe(200);
+    expect(parseYaml(yaml.text)).toEqual(doc);
   });
 
   it("lists every registered route: as an operation, or as a documented alias of one, or hidden for a stated reason", () => {
