@@ -86,7 +86,8 @@ const registered = new WeakMap<App, RouteOptions[]>();
  * when asked: onRoute hooks of a route's own scope (registered after ours) may still add its docs.
  */
 export function registeredRoutes(app: App): RegisteredRoute[] {
-  return (registered.get(app) ?? []).map((r) => ({ method: r.method, url: r.url, hide: Boolean(r.schema?.hide), openapi: r.config?.openapi }));
+  const routes = registered.get(app) ?? [];
+  return routes.map((r) => ({ method: r.method, url: r.url, hide: Boolean(r.schema?.hide), openapi: r.config?.openapi }));
 }
 
 const packageVersion = (): string =>

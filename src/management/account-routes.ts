@@ -14,16 +14,15 @@ import { toAccessList, toToken } from "./wire.js";
  */
 export function registerAccountSubroutes(app: App, identity: IdentityManagement, base: string, kind: Account["kind"]): void {
   const account = (id: string): Account => ({ kind, id });
-  const noun = kind === "USER" ? "user" : "service account";
 
   for (const url of withAndWithoutSlash(`${base}/access/`)) {
-    app.get(url, { schema: { summary: `List the ${noun}'s environment access`, params: idParams, response: { 200: accessResponse, ...errors(404) } } }, async (req) =>
+    app.get(url, { schema: { params: idParams, response: { 200: accessResponse, ...errors(404) } } }, async (req) =>
       toAccessList(await identity.listAccess(account(req.params.id))),
     );
     // Grant: idempotent; answers with the account's whole access list.
     app.post(
       url,
-      { schema: { summary: `Grant the ${noun} access to environments`, params: idParams, body: accessBody, response: { 200: accessResponse, ...errors(400, 404) } } },
+      { schema: { params: idParams, body: accessBody, response: { 200: accessResponse, ...errors(400, 404) } } },
       async (req) => {
         const { app_id, environments } = req.body;
         return toAccessList(await identity.grantAccess(principalOf(req), account(req.params.id), app_id, environments));
@@ -32,7 +31,7 @@ export function registerAccountSubroutes(app: App, identity: IdentityManagement,
     // Revoke: the same body; names not granted change nothing.
     app.delete(
       url,
-      { schema: { summary: `Revoke the ${noun}'s access to environments`, params: idParams, body: accessBody, response: { 200: accessResponse, ...errors(400, 404) } } },
+      { schema: { params: idParams, body: accessBody, response: { 200: accessResponse, ...errors(400, 404) } } },
       async (req) => {
         const { app_id, environments } = req.body;
         return toAccessList(await identity.revokeAccess(principalOf(req), account(req.params.id), app_id, environments));
@@ -41,12 +40,12 @@ export function registerAccountSubroutes(app: App, identity: IdentityManagement,
   }
 
   for (const url of withAndWithoutSlash(`${base}/tokens/`)) {
-    app.get(url, { schema: { summary: `List the ${noun}'s tokens`, params: idParams, response: { 200: z.array(tokenResponse), ...errors(404) } } }, async (req) =>
+    app.get(url, { schema: { params: idParams, response: { 200: z.array(tokenResponse), ...errors(404) } } }, async (req) =>
       (await identity.listTokens(account(req.params.id))).map(toToken),
     );
     app.post(
       url,
-      { schema: { summary: `Issue a token for the ${noun} (shown once)`, params: idParams, body: createTokenBody, response: { 201: issuedTokenResponse, ...errors(400, 404) } } },
+      { schema: { params: idParams, body: createTokenBody, response: { 201: issuedTokenResponse, ...errors(400, 404) } } },
       async (req, reply) => {
         const { name, expires_in } = req.body;
         const issued = await identity.issueToken(principalOf(req), account(req.params.id), name, expires_in ?? undefined);
@@ -56,7 +55,7 @@ export function registerAccountSubroutes(app: App, identity: IdentityManagement,
   }
 
   for (const url of withAndWithoutSlash(`${base}/tokens/:token_id/`)) {
-    app.delete(url, { schema: { summary: `Revoke one of the ${noun}'s tokens`, params: tokenParams, response: { 204: z.null(), ...errors(404) } } }, async (req, reply) => {
+    app.delete(url, { schema: { params: tokenParams, response: { 204: z.null(), ...errors(404) } } }, async (req, reply) => {
       await identity.revokeToken(principalOf(req), account(req.params.id), req.params.token_id);
       return reply.code(204).send(null);
     });

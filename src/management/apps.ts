@@ -11,19 +11,19 @@ export function registerAppRoutes(app: App, apps: AppService): void {
   for (const url of withAndWithoutSlash("/v1/apps/")) {
     app.post(
       url,
-      { schema: { summary: "Create an app (with its environments)", body: createAppBody, response: { 201: appResponse, ...errors(400, 409) } } },
+      { schema: { body: createAppBody, response: { 201: appResponse, ...errors(400, 409) } } },
       async (req, reply) => reply.code(201).send(toApp(await apps.createApp(req.body.name, req.body.environments))),
     );
-    app.get(url, { schema: { summary: "List apps", response: { 200: z.array(appResponse), ...AUTH_ERRORS } } }, async () =>
+    app.get(url, { schema: { response: { 200: z.array(appResponse), ...AUTH_ERRORS } } }, async () =>
       (await apps.listApps()).map(toApp),
     );
   }
 
   for (const url of withAndWithoutSlash("/v1/apps/:id/")) {
-    app.get(url, { schema: { summary: "Get an app", params: idParams, response: { 200: appResponse, ...errors(404) } } }, async (req) =>
+    app.get(url, { schema: { params: idParams, response: { 200: appResponse, ...errors(404) } } }, async (req) =>
       toApp(await apps.getApp(req.params.id)),
     );
-    app.delete(url, { schema: { summary: "Delete an app, its environments, secrets and grants", params: idParams, response: { 204: z.null(), ...errors(404) } } }, async (req, reply) => {
+    app.delete(url, { schema: { params: idParams, response: { 204: z.null(), ...errors(404) } } }, async (req, reply) => {
       await apps.deleteApp(req.params.id);
       return reply.code(204).send(null);
     });
@@ -32,7 +32,7 @@ export function registerAppRoutes(app: App, apps: AppService): void {
   for (const url of withAndWithoutSlash("/v1/apps/:id/environments/")) {
     app.post(
       url,
-      { schema: { summary: "Add an environment to an app", params: idParams, body: createEnvironmentBody, response: { 201: environmentResponse, ...errors(400, 404, 409) } } },
+      { schema: { params: idParams, body: createEnvironmentBody, response: { 201: environmentResponse, ...errors(400, 404, 409) } } },
       async (req, reply) => {
         const env = await apps.addEnvironment(req.params.id, req.body.name);
         return reply.code(201).send({ id: env.id, name: env.name });

@@ -13,16 +13,16 @@ export function registerServiceAccountRoutes(app: App, svc: IdentityService, ide
   for (const url of withAndWithoutSlash("/v1/service-accounts/")) {
     app.post(
       url,
-      { schema: { summary: "Create a service account", body: createServiceAccountBody, response: { 201: serviceAccountResponse, ...errors(400, 409) } } },
+      { schema: { body: createServiceAccountBody, response: { 201: serviceAccountResponse, ...errors(400, 409) } } },
       async (req, reply) => reply.code(201).send(toServiceAccount(await svc.createServiceAccount(req.body.name))),
     );
-    app.get(url, { schema: { summary: "List service accounts", response: { 200: z.array(serviceAccountResponse), ...AUTH_ERRORS } } }, async () =>
+    app.get(url, { schema: { response: { 200: z.array(serviceAccountResponse), ...AUTH_ERRORS } } }, async () =>
       (await svc.listServiceAccounts()).map(toServiceAccount),
     );
   }
 
   for (const url of withAndWithoutSlash("/v1/service-accounts/:id/")) {
-    app.get(url, { schema: { summary: "Get a service account", params: idParams, response: { 200: serviceAccountResponse, ...errors(404) } } }, async (req) =>
+    app.get(url, { schema: { params: idParams, response: { 200: serviceAccountResponse, ...errors(404) } } }, async (req) =>
       toServiceAccount(await svc.getServiceAccount(req.params.id)),
     );
   }

@@ -17,7 +17,7 @@ export function registerUserRoutes(app: App, svc: IdentityService, identity: Ide
   for (const url of withAndWithoutSlash("/v1/users/")) {
     app.post(
       url,
-      { schema: { summary: "Create a user", body: createUserBody, response: { 201: userResponse, ...errors(400, 409) } } },
+      { schema: { body: createUserBody, response: { 201: userResponse, ...errors(400, 409) } } },
       async (req, reply) => {
         const { email, username, full_name, role } = req.body;
         const user = await identity.createUser(principalOf(req), {
@@ -29,13 +29,13 @@ export function registerUserRoutes(app: App, svc: IdentityService, identity: Ide
         return reply.code(201).send(toUser(user));
       },
     );
-    app.get(url, { schema: { summary: "List users", response: { 200: z.array(userResponse), ...AUTH_ERRORS } } }, async () =>
+    app.get(url, { schema: { response: { 200: z.array(userResponse), ...AUTH_ERRORS } } }, async () =>
       (await svc.listUsers()).map(toUser),
     );
   }
 
   for (const url of withAndWithoutSlash("/v1/users/:id/")) {
-    app.get(url, { schema: { summary: "Get a user", params: idParams, response: { 200: userResponse, ...errors(404) } } }, async (req) =>
+    app.get(url, { schema: { params: idParams, response: { 200: userResponse, ...errors(404) } } }, async (req) =>
       toUser(await svc.getUser(req.params.id)),
     );
   }

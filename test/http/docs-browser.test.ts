@@ -55,7 +55,8 @@ describe("/docs in a real browser (Debian's Chromium, headless)", () => {
     page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
     page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
     await page.addInitScript({
-      content: `document.addEventListener("securitypolicyviolation", (e) => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`,
+      content: `document.addEventListener("securitypolicyviolation",
+        (e) => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`,
     });
 
     const res = await page.goto(`${t.url}/docs`, { waitUntil: "load" });
