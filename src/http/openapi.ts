@@ -113,8 +113,8 @@ export async function registerOpenApi(app: App): Promise<void> {
         title: "Leasehold",
         version: packageVersion(),
         description:
-          "A self-hostable secrets server with a Phase-compatible REST API. The document is generated from the " +
-          "schemas the server validates with; it is also at `/openapi.json`.",
+          "A self-hostable secrets server with a Phase-compatible REST API. Generated from the routes' own " +
+          "schemas; also at `/openapi.json`.",
         license: { name: "Apache-2.0", identifier: "Apache-2.0" },
       },
       servers: [{ url: "/", description: "This server" }],

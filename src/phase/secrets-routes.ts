@@ -8,8 +8,8 @@ import { requestMeta } from "../http/request-meta.js";
 import type { App } from "../http/types.js";
 import type { Caller } from "../secrets/types.js";
 import { jsonObjectBody } from "./body.js";
-import { otherMethodsDocs, phaseDocs, SECRETS } from "./openapi.js";
 import { dynamicSecretsForListing } from "./dynamic-leasing.js";
+import { otherMethodsDocs, phaseDocs, SECRETS } from "./openapi.js";
 import { parseCreateBody, parseDeleteBody, parseListQuery, parseUpdateBody } from "./secrets-input.js";
 import { toPhaseSecret } from "./secrets-wire.js";
 
