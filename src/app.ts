@@ -8,6 +8,7 @@ import { registerMetrics } from "./http/metrics.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { registerRequestIdHeader, requestIdOptions } from "./http/request-id.js";
 import { registerTlsHooks } from "./http/tls.js";
+import { registerOpenApi, SECURITY, TAGS } from "./http/openapi.js";
 import type { App } from "./http/types.js";
 import { registerManagementRoutes } from "./management/routes.js";
 import { registerPhaseRoutes } from "./phase/routes.js";
@@ -32,6 +33,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
   registerErrorHandler(app);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: "Not found" }));
 
+  await registerOpenApi(app); // before any route: it collects them as they are added
   registerRequestIdHeader(app);
   if (opts.serverOptions?.["https"]) registerTlsHooks(app);
   registerMetrics(app, c);
@@ -42,7 +44,10 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
     message: "API is alive. Please see https://docs.phase.dev/public-api for documentation on available endpoints.",
     status: "ok",
   };
-  for (const url of ["/", "/public/", "/service/", "/service/public/"]) app.get(url, async () => alive);
+  const aliveDocs = { tags: [TAGS.operations], summary: "API is alive", security: SECURITY.none };
+  for (const url of ["/", "/public/", "/service/", "/service/public/"]) {
+    app.get(url, { schema: aliveDocs, config: url === "/" ? {} : { openapi: { aliasOf: "/" } } }, async () => alive);
+  }
 
   await registerPhaseRoutes(app, c);
   await registerManagementRoutes(app, c);

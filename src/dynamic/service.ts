@@ -18,7 +18,8 @@ import { openConfig, openKeyMap, sealConfig, sealKeyMap, toView, type DynamicSec
 
 const TEN_YEARS = 10 * 365 * 86_400;
 const ttl = z.number().int().min(60, "must be at least 60 seconds").max(TEN_YEARS, "must be at most 10 years");
-const fields = {
+/** The definition's fields as the service validates them (also documented in the OpenAPI output). */
+export const definitionFields = {
   name: z.string().trim().min(1, "must not be empty").max(128).refine((n) => !n.includes("/"), "must not contain '/'"),
   description: z.string().max(10_000),
   config: z.record(z.string(), z.unknown()),
@@ -32,12 +33,12 @@ const createSchema = z.object({
   environmentId: z.string().refine(isUuid, "must be a UUID"),
   path: z.string().max(1_000).default("/"),
   provider: z.string().min(1),
-  ...fields,
-  description: fields.description.default(""),
-  keyMap: fields.keyMap.optional(),
-  verifyConnection: fields.verifyConnection.default(true),
+  ...definitionFields,
+  description: definitionFields.description.default(""),
+  keyMap: definitionFields.keyMap.optional(),
+  verifyConnection: definitionFields.verifyConnection.default(true),
 });
-const updateSchema = z.object(fields).partial();
+const updateSchema = z.object(definitionFields).partial();
 
 export type CreateDefinitionInput = z.input<typeof createSchema>;
 export type UpdateDefinitionInput = z.input<typeof updateSchema>;

@@ -1,3 +1,4 @@
+import { SECURITY, TAGS } from "./openapi.js";
 import type { Container } from "../container.js";
 import { readMigrations } from "../db/migrator.js";
 import type { App } from "./types.js";
@@ -69,10 +70,11 @@ export function createReadinessCheck(c: Pick<Container, "db" | "masterKey">, exp
  */
 export async function registerHealthRoutes(app: App, c: Pick<Container, "db" | "masterKey">): Promise<void> {
   const check = createReadinessCheck(c, (await readMigrations()).map((m) => m.name));
-  const quiet = { logLevel: "warn", config: { rateLimit: false } } as const;
-  app.get("/healthz", quiet, async () => ({ status: "ok" }));
+  const quiet = (summary: string) =>
+    ({ logLevel: "warn", config: { rateLimit: false }, schema: { tags: [TAGS.operations], summary, security: SECURITY.none } }) as const;
+  app.get("/healthz", quiet("Alive (no database access)"), async () => ({ status: "ok" }));
   let wasReady = true;
-  app.get("/readyz", quiet, async (_req, reply) => {
+  app.get("/readyz", quiet("Ready: database reachable, migrations applied, master key loaded"), async (_req, reply) => {
     const r = await check();
     const failed = Object.entries(r.checks).filter(([, v]) => v === "failed").map(([k]) => k);
     if (r.ready !== wasReady) {

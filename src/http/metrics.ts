@@ -1,3 +1,4 @@
+import { SECURITY, TAGS } from "./openapi.js";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Container } from "../container.js";
 import { UnauthorizedError } from "../errors.js";
@@ -26,7 +27,12 @@ export function registerMetrics(app: App, c: Pick<Container, "config" | "metrics
     done();
   });
   const token = c.config.METRICS_TOKEN;
-  app.get("/metrics", { logLevel: "warn", config: { rateLimit: false } }, async (req, reply) => {
+  const schema = {
+    tags: [TAGS.operations],
+    summary: "Prometheus metrics (enabled by METRICS_TOKEN or METRICS_ENABLED)",
+    security: token ? [{ BearerToken: [] }] : SECURITY.none,
+  };
+  app.get("/metrics", { logLevel: "warn", config: { rateLimit: false }, schema }, async (req, reply) => {
     if (token && !bearerMatches(req.headers.authorization, token)) {
       throw new UnauthorizedError("A valid metrics token is required.", { "WWW-Authenticate": 'Bearer realm="metrics"' });
     }

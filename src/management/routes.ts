@@ -4,6 +4,7 @@ import type { App } from "../http/types.js";
 import { createIdentityManagement } from "../identity/management.js";
 import { registerPolicyRoutes } from "../policies/routes.js";
 import { registerAppRoutes } from "./apps.js";
+import { documentManagementRoute } from "./openapi.js";
 import { registerServiceAccountRoutes } from "./service-accounts.js";
 import { registerUserRoutes } from "./users.js";
 
@@ -15,6 +16,7 @@ import { registerUserRoutes } from "./users.js";
 export async function registerManagementRoutes(app: App, c: Container): Promise<void> {
   await app.register(async (scope: App) => {
     scope.addHook("onRequest", requireAdmin(c.authenticator));
+    scope.addHook("onRoute", documentManagementRoute);
     const identity = createIdentityManagement(c.identityService);
     registerAppRoutes(scope, c.appService);
     registerServiceAccountRoutes(scope, c.identityService, identity);

@@ -6,6 +6,7 @@ import { requestMeta } from "../http/request-meta.js";
 import type { App } from "../http/types.js";
 import { environmentOf, leaseIdOf, optionalJsonObject, param, queryOf, renewTtlOf } from "./dynamic-input.js";
 import { pythonDatetime, toPhaseLease } from "./dynamic-wire.js";
+import { LEASES, otherMethodsDocs, phaseDocs } from "./openapi.js";
 import { PHASE_PREFIXES } from "./secrets-routes.js";
 
 const SUPPORTED = new Set(["GET", "PUT", "DELETE"]);
@@ -32,9 +33,10 @@ export function registerLeaseRoutes(scope: App, c: Container): void {
   const meta = (req: FastifyRequest) => requestMeta(req, c.config.TRUST_PROXY);
 
   for (const prefix of PHASE_PREFIXES) {
-    const url = `${prefix}/v1/secrets/dynamic/leases/`;
+    const path = "/v1/secrets/dynamic/leases/";
+    const url = `${prefix}${path}`;
 
-    scope.get(url, { onRequest, exposeHeadRoute: false }, async (req) => {
+    scope.get(url, { onRequest, exposeHeadRoute: false, ...phaseDocs(prefix, path, LEASES.list) }, async (req) => {
       const secretId = param(queryOf(req), "secret_id");
       if (!secretId) throw new BadRequestError("secret_id is required");
       const env = environmentOf(req);
@@ -42,7 +44,7 @@ export function registerLeaseRoutes(scope: App, c: Container): void {
       return leases.map((l) => toPhaseLease(l));
     });
 
-    scope.put(url, { onRequest }, async (req) => {
+    scope.put(url, { onRequest, ...phaseDocs(prefix, path, LEASES.renew) }, async (req) => {
       const body = optionalJsonObject(req);
       const leaseId = leaseIdOf(body);
       const env = environmentOf(req);
@@ -51,7 +53,7 @@ export function registerLeaseRoutes(scope: App, c: Container): void {
       return { message: `Lease renewed successfully. Updated expiry: ${pythonDatetime(lease.expiresAt)}` };
     });
 
-    scope.delete(url, { onRequest }, async (req) => {
+    scope.delete(url, { onRequest, ...phaseDocs(prefix, path, LEASES.revoke) }, async (req) => {
       const query = queryOf(req);
       const leaseId = leaseIdOf(optionalJsonObject(req), query);
       const env = environmentOf(req);
@@ -80,6 +82,7 @@ export function registerLeaseRoutes(scope: App, c: Container): void {
       method: scope.supportedMethods.filter((m) => !SUPPORTED.has(m)),
       url,
       onRequest,
+      ...otherMethodsDocs,
       handler: async (req) => {
         throw new MethodNotAllowedError(req.method);
       },

@@ -19,6 +19,7 @@ import {
 import { registerLeaseRoutes } from "./dynamic-lease-routes.js";
 import { leaseInOrder, type LeaseRequest } from "./dynamic-leasing.js";
 import { toPhaseDynamicSecret } from "./dynamic-wire.js";
+import { DYNAMIC, otherMethodsDocs, phaseDocs } from "./openapi.js";
 import { PHASE_PREFIXES } from "./secrets-routes.js";
 
 const SUPPORTED = new Set(["GET", "POST", "PUT", "DELETE"]);
@@ -46,9 +47,10 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
   }
 
   for (const prefix of PHASE_PREFIXES) {
-    const url = `${prefix}/v1/secrets/dynamic/`;
+    const path = "/v1/secrets/dynamic/";
+    const url = `${prefix}${path}`;
 
-    scope.get(url, { onRequest, exposeHeadRoute: false }, async (req) => {
+    scope.get(url, { onRequest, exposeHeadRoute: false, ...phaseDocs(prefix, path, DYNAMIC.list) }, async (req) => {
       const env = environmentOf(req);
       const q = parseDynamicListQuery(queryOf(req));
       const defs = await c.dynamicSecrets.list(env.id, { path: q.path, id: q.id, name: q.name });
@@ -58,14 +60,14 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
       return leaseInOrder(c, r, defs);
     });
 
-    scope.post(url, { onRequest }, async (req, reply) => {
+    scope.post(url, { onRequest, ...phaseDocs(prefix, path, DYNAMIC.create) }, async (req, reply) => {
       const env = environmentOf(req);
       const input = parseDefinitionCreate(jsonObjectBody(req), env.id);
       const def = await c.dynamicSecrets.create(principalOf(req), input).catch((e: unknown) => Promise.reject(withWireFieldNames(e)));
       return reply.code(201).send(toPhaseDynamicSecret(def));
     });
 
-    scope.put(url, { onRequest }, async (req) => {
+    scope.put(url, { onRequest, ...phaseDocs(prefix, path, DYNAMIC.update) }, async (req) => {
       const env = environmentOf(req);
       const body = jsonObjectBody(req);
       const id = definitionIdOf(queryOf(req), body);
@@ -75,7 +77,7 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
       return toPhaseDynamicSecret(def);
     });
 
-    scope.delete(url, { onRequest }, async (req) => {
+    scope.delete(url, { onRequest, ...phaseDocs(prefix, path, DYNAMIC.remove) }, async (req) => {
       const env = environmentOf(req);
       const id = definitionIdOf(queryOf(req), optionalJsonObject(req));
       await definitionIn(env, id);
@@ -88,6 +90,7 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
       method: scope.supportedMethods.filter((m) => !SUPPORTED.has(m)),
       url,
       onRequest,
+      ...otherMethodsDocs,
       handler: async (req) => {
         throw new ForbiddenError(`Unsupported HTTP method: ${req.method}`);
       },

@@ -9,6 +9,7 @@ import type { App } from "../http/types.js";
 import type { Caller } from "../secrets/types.js";
 import { jsonObjectBody } from "./body.js";
 import { dynamicSecretsForListing } from "./dynamic-leasing.js";
+import { otherMethodsDocs, phaseDocs, SECRETS } from "./openapi.js";
 import { parseCreateBody, parseDeleteBody, parseListQuery, parseUpdateBody } from "./secrets-input.js";
 import { toPhaseSecret } from "./secrets-wire.js";
 
@@ -36,9 +37,10 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
   const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
   for (const prefix of PHASE_PREFIXES) {
-    const url = `${prefix}/v1/secrets/`;
+    const path = "/v1/secrets/";
+    const url = `${prefix}${path}`;
 
-    scope.get(url, { onRequest, exposeHeadRoute: false }, async (req) => {
+    scope.get(url, { onRequest, exposeHeadRoute: false, ...phaseDocs(prefix, path, SECRETS.list) }, async (req) => {
       const env = environmentOf(req);
       const q = parseListQuery(query(req));
       const who = caller(req);
@@ -49,19 +51,19 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
       return [...secrets, ...(await dynamicSecretsForListing(c, lease, { path: q.path, lease: q.lease }))];
     });
 
-    scope.post(url, { onRequest }, async (req) => {
+    scope.post(url, { onRequest, ...phaseDocs(prefix, path, SECRETS.create) }, async (req) => {
       const env = environmentOf(req);
       const inputs = parseCreateBody(jsonObjectBody(req));
       return (await c.secretService.create(caller(req), env, inputs)).map(toPhaseSecret);
     });
 
-    scope.put(url, { onRequest }, async (req) => {
+    scope.put(url, { onRequest, ...phaseDocs(prefix, path, SECRETS.update) }, async (req) => {
       const env = environmentOf(req);
       const inputs = parseUpdateBody(jsonObjectBody(req));
       return (await c.secretService.update(caller(req), env, inputs)).map(toPhaseSecret);
     });
 
-    scope.delete(url, { onRequest }, async (req) => {
+    scope.delete(url, { onRequest, ...phaseDocs(prefix, path, SECRETS.remove) }, async (req) => {
       const env = environmentOf(req);
       const ids = parseDeleteBody(jsonObjectBody(req));
       const count = await c.secretService.remove(caller(req), env, ids);
@@ -72,6 +74,7 @@ export function registerSecretsRoutes(scope: App, c: Container): void {
       method: scope.supportedMethods.filter((m) => !SUPPORTED.has(m)),
       url,
       onRequest,
+      ...otherMethodsDocs,
       handler: async (req) => {
         throw new ForbiddenError(`Unsupported HTTP method: ${req.method}`);
       },
