@@ -29,15 +29,18 @@ export interface Page {
   next_cursor: string | null;
 }
 
-/** One page, as the Owner unless `auth` says otherwise; the writer is flushed first. */
-export async function readLog(t: TestServer, query: Record<string, string | number> = {}, auth = `Bearer User ${t.ownerToken}`) {
+export type Query = Record<string, string | number | string[]>;
+
+/** One page, as the Owner unless `auth` says otherwise; the writer is flushed first. An array repeats its parameter. */
+export async function readLog(t: TestServer, query: Query = {}, auth = `Bearer User ${t.ownerToken}`) {
   await t.server.container.audit.flush();
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const pairs = Object.entries(query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, String(v)]]));
+  const qs = new URLSearchParams(pairs).toString();
   return t.http.get(`/v1/audit/events${qs ? `?${qs}` : ""}`).set("Authorization", auth);
 }
 
 /** Every page of a query, following next_cursor; asserts each page is a 200 of at most `limit`. */
-export async function readAll(t: TestServer, query: Record<string, string | number> = {}, between?: () => Promise<void>): Promise<{ events: WireEvent[]; pages: number }> {
+export async function readAll(t: TestServer, query: Query = {}, between?: () => Promise<void>): Promise<{ events: WireEvent[]; pages: number }> {
   const events: WireEvent[] = [];
   let cursor: string | null = null;
   let pages = 0;
