@@ -101,6 +101,18 @@ export const configSchema = z
     /** Audit writer: flush when this many events are buffered, or after the interval. */
     AUDIT_FLUSH_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(250)),
     AUDIT_BATCH_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_000).default(500)),
+    /** Audit events older than this many days are deleted by the retention job; 0 keeps them forever. */
+    AUDIT_RETENTION_DAYS: intSetting(0, 36_500, 0),
+    /** The retention job's node-cron schedule (6 fields, seconds first), or "off". */
+    AUDIT_RETENTION_SCHEDULE: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((v) => v === "off" || cron.validate(v), { message: 'must be a cron expression such as "0 17 * * * *", or "off"' })
+        .default("0 17 * * * *"),
+    ),
+    /** Rows deleted per statement by the retention job (each batch is its own short transaction). */
+    AUDIT_RETENTION_BATCH_SIZE: intSetting(1, 100_000, 5_000),
     LEASEHOLD_REVOCATION_PAUSED: booleanFlag,
     /** The reaper's node-cron schedule (6 fields, seconds first), or "off" to run it only by hand. */
     LEASEHOLD_REAPER_SCHEDULE: z.preprocess(

@@ -1,6 +1,9 @@
 import { createAppRepository } from "./apps/repository.js";
 import { createAppService } from "./apps/service.js";
 import type { AuditSink } from "./audit/events.js";
+import { createAuditLogRepository } from "./audit/log-repository.js";
+import { createAuditLogService } from "./audit/log-service.js";
+import { createAuditRetention } from "./audit/retention.js";
 import { createAuthenticator } from "./auth/authenticator.js";
 import { createEnvironmentContextResolver } from "./auth/environment-context.js";
 import type { Clock } from "./clock.js";
@@ -53,7 +56,7 @@ export function createContainer(deps: CoreDeps) {
     authenticator: createAuthenticator({ identity, clock }),
     contexts,
     appService: createAppService({ apps, masterKey }),
-    identityService: createIdentityService({ identity, apps, clock }),
+    identityService: createIdentityService({ identity, apps, clock, audit }),
     secretService: createSecretService({ secrets: secretsRepo, apps, contexts, masterKey, clock, audit }),
     providers,
     /** Dynamic secret definitions (src/dynamic). */
@@ -67,6 +70,20 @@ export function createContainer(deps: CoreDeps) {
     policies: createPolicyService({ policies: createPolicyRepository(db), identity, clock, audit }),
     /** Prometheus metrics of this server (its own registry). */
     metrics,
+    /** GET /v1/audit/events: audit_events and lease_events as one stream. */
+    auditLog: createAuditLogService({ log: createAuditLogRepository(db), apps }),
+    /** Deletes events older than AUDIT_RETENTION_DAYS; started by the server after listen. */
+    auditRetention: createAuditRetention({
+      db,
+      clock,
+      audit,
+      log: deps.log,
+      settings: {
+        days: deps.config.AUDIT_RETENTION_DAYS,
+        schedule: deps.config.AUDIT_RETENTION_SCHEDULE,
+        batchSize: deps.config.AUDIT_RETENTION_BATCH_SIZE,
+      },
+    }),
   };
 }
 

@@ -76,6 +76,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       await app.close();
       // After in-flight requests: finish running revocations, hand back queued claims.
       await container.reaper.stop().catch((err: unknown) => log.error({ err }, "reaper stop failed"));
+      await container.auditRetention.stop().catch((err: unknown) => log.error({ err }, "audit retention stop failed"));
       await container.providers.closeAll();
       await container.audit.close();
       await db.close();
@@ -83,6 +84,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   try {
     const address = await app.listen({ host: config.HOST, port: config.PORT });
     container.reaper.start();
+    container.auditRetention.start();
     return { app, container, url: address, close };
   } catch (e) {
     await close();

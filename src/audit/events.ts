@@ -1,12 +1,29 @@
 import type { Principal } from "../auth/principal.js";
 
-/** Event types in the audit trail. Secret events mirror Phase's C/R/U/D SecretEvent types. */
+/**
+ * Event types in the audit trail. Secret events mirror Phase's C/R/U/D SecretEvent types; the
+ * management API records the others (src/audit/management-events.ts).
+ */
 export type AuditEventType =
   | "secret.read"
   | "secret.create"
   | "secret.update"
   | "secret.delete"
+  | ManagementEventType
   | (string & {});
+
+export type ManagementEventType =
+  | "app.create"
+  | "app.delete"
+  | "environment.create"
+  | "user.create"
+  | "service_account.create"
+  | "access.grant"
+  | "access.revoke"
+  | "token.create"
+  | "token.revoke"
+  | "owner.bootstrap"
+  | "audit.prune";
 
 export interface AuditEventInput {
   eventType: AuditEventType;
@@ -47,4 +64,10 @@ export interface AuditSink {
 export interface RequestMeta {
   ipAddress: string;
   userAgent: string;
+}
+
+/** Who is acting, and from where: what a service needs to audit a request. */
+export interface Caller {
+  principal: Principal;
+  meta: RequestMeta;
 }

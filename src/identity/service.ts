@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppRepository } from "../apps/repository.js";
+import type { AuditSink } from "../audit/events.js";
+import { systemEvent } from "../audit/management-events.js";
 import { isUuid } from "../auth/environment-context.js";
 import type { Clock } from "../clock.js";
 import { generateToken, hashToken } from "../crypto/tokens.js";
@@ -39,6 +41,8 @@ export function createIdentityService(deps: {
   identity: IdentityRepository;
   apps: Pick<AppRepository, "findApp" | "findEnvironmentsByNames">;
   clock: Clock;
+  /** Where the bootstrap is recorded (`owner.bootstrap`); the management API records the rest. */
+  audit?: AuditSink;
 }) {
   const { identity } = deps;
 
@@ -168,7 +172,14 @@ export function createIdentityService(deps: {
         tokenName: "bootstrap",
         tokenHash: hashToken(token),
       });
-      return created ? issued("USER", created.token, token) : null;
+      if (!created) return null;
+      deps.audit?.record([
+        systemEvent("owner.bootstrap", deps.clock.now(), {
+          user: { id: created.user.id, email: created.user.email, role: created.user.role },
+          token: { id: created.token.id, name: created.token.name, source: opts.token === undefined ? "generated" : "provided" },
+        }),
+      ]);
+      return issued("USER", created.token, token);
     },
   };
 }

@@ -93,6 +93,7 @@ export function createLeaseModule(deps: {
     keys,
     clock,
     audit: deps.audit,
+    apps: deps.apps,
     instanceId,
     claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
     paused: c.LEASEHOLD_REVOCATION_PAUSED,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AppRepository } from "../apps/repository.js";
 import type { AuditSink, RequestMeta } from "../audit/events.js";
 import { isUuid } from "../auth/environment-context.js";
 import { isAdmin, type Principal } from "../auth/principal.js";
@@ -50,6 +51,8 @@ export function createLeaseService(deps: {
   keys: ServerKeys;
   clock: Clock;
   audit: AuditSink;
+  /** The app of a lease's environment, for its audit event (absent: recorded without an app). */
+  apps?: Pick<AppRepository, "findEnvironment"> | undefined;
   instanceId: string;
   claimTtlMs: number;
   paused: boolean;
@@ -156,6 +159,7 @@ export function createLeaseService(deps: {
       });
       if (!forced) return { outcome: "already_revoked" as const, lease: await view((await repo.find(lease.id)) ?? lease) };
       deps.log?.warn({ leaseId: lease.id, identity: lease.upstreamIdentity, provider: lease.provider }, "lease force-revoked; the upstream credential may still exist");
+      const env = await deps.apps?.findEnvironment(lease.environmentId).catch(() => null);
       deps.audit.record([
         {
           eventType: "lease.force_revoke",
@@ -163,6 +167,7 @@ export function createLeaseService(deps: {
           principal,
           ipAddress: meta?.ipAddress,
           userAgent: meta?.userAgent,
+          appId: env?.appId,
           environmentId: lease.environmentId,
           secretId: lease.dynamicSecretId ?? undefined,
           metadata: { leaseId: lease.id, identity: lease.upstreamIdentity, previousStatus: lease.status },

@@ -14,6 +14,7 @@ const SUMMARIES: Record<string, string> = {
   "POST /v1/service-accounts/": "Create a service account",
   "GET /v1/service-accounts/": "List service accounts",
   "GET /v1/service-accounts/:id/": "Get a service account",
+  "GET /v1/audit/events/": "Read the audit log (secret, management and lease events; filters, cursor pagination)",
   "POST /v1/policies/": "Create an access policy",
   "GET /v1/policies/": "List access policies",
   "GET /v1/policies/:name/": "Get an access policy",

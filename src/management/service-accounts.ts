@@ -3,18 +3,19 @@ import type { App } from "../http/types.js";
 import type { IdentityManagement } from "../identity/management.js";
 import type { IdentityService } from "../identity/service.js";
 import { registerAccountSubroutes } from "./account-routes.js";
+import { callerOf } from "./caller.js";
 import { AUTH_ERRORS, errors } from "./errors.js";
 import { createServiceAccountBody, idParams, serviceAccountResponse } from "./schemas.js";
 import { withAndWithoutSlash } from "./slash.js";
 import { toServiceAccount } from "./wire.js";
 
 /** /v1/service-accounts/: machine identities; their tokens are what CI and deployments use. */
-export function registerServiceAccountRoutes(app: App, svc: IdentityService, identity: IdentityManagement): void {
+export function registerServiceAccountRoutes(app: App, svc: IdentityService, identity: IdentityManagement, trustProxy: boolean): void {
   for (const url of withAndWithoutSlash("/v1/service-accounts/")) {
     app.post(
       url,
       { schema: { body: createServiceAccountBody, response: { 201: serviceAccountResponse, ...errors(400, 409) } } },
-      async (req, reply) => reply.code(201).send(toServiceAccount(await svc.createServiceAccount(req.body.name))),
+      async (req, reply) => reply.code(201).send(toServiceAccount(await identity.createServiceAccount(callerOf(req, trustProxy), req.body.name))),
     );
     app.get(url, { schema: { response: { 200: z.array(serviceAccountResponse), ...AUTH_ERRORS } } }, async () =>
       (await svc.listServiceAccounts()).map(toServiceAccount),
@@ -27,5 +28,5 @@ export function registerServiceAccountRoutes(app: App, svc: IdentityService, ide
     );
   }
 
-  registerAccountSubroutes(app, identity, "/v1/service-accounts/:id", "SERVICE_ACCOUNT");
+  registerAccountSubroutes(app, identity, "/v1/service-accounts/:id", "SERVICE_ACCOUNT", trustProxy);
 }

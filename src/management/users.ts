@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { principalOf } from "../auth/hooks.js";
 import type { App } from "../http/types.js";
 import type { IdentityManagement } from "../identity/management.js";
 import type { IdentityService } from "../identity/service.js";
 import { registerAccountSubroutes } from "./account-routes.js";
+import { callerOf } from "./caller.js";
 import { AUTH_ERRORS, errors } from "./errors.js";
 import { createUserBody, idParams, userResponse } from "./schemas.js";
 import { withAndWithoutSlash } from "./slash.js";
@@ -13,14 +13,14 @@ import { toUser } from "./wire.js";
  * /v1/users/: people. Who may create or manage which role is decided in src/identity/policy.ts
  * (an Owner: anyone; an Admin: Developers and themselves).
  */
-export function registerUserRoutes(app: App, svc: IdentityService, identity: IdentityManagement): void {
+export function registerUserRoutes(app: App, svc: IdentityService, identity: IdentityManagement, trustProxy: boolean): void {
   for (const url of withAndWithoutSlash("/v1/users/")) {
     app.post(
       url,
       { schema: { body: createUserBody, response: { 201: userResponse, ...errors(400, 409) } } },
       async (req, reply) => {
         const { email, username, full_name, role } = req.body;
-        const user = await identity.createUser(principalOf(req), {
+        const user = await identity.createUser(callerOf(req, trustProxy), {
           email,
           username: username ?? undefined,
           fullName: full_name ?? undefined,
@@ -40,5 +40,5 @@ export function registerUserRoutes(app: App, svc: IdentityService, identity: Ide
     );
   }
 
-  registerAccountSubroutes(app, identity, "/v1/users/:id", "USER");
+  registerAccountSubroutes(app, identity, "/v1/users/:id", "USER", trustProxy);
 }

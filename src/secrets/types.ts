@@ -1,15 +1,9 @@
-import type { RequestMeta } from "../audit/events.js";
-import type { Principal } from "../auth/principal.js";
-
 export type SecretType = "secret" | "sealed" | "config";
 /** Sorted as Phase prints them in its error message. */
 export const SECRET_TYPES: readonly SecretType[] = ["config", "sealed", "secret"];
 
 /** Who is asking, and from where (for the audit trail). */
-export interface Caller {
-  principal: Principal;
-  meta: RequestMeta;
-}
+export type { Caller } from "../audit/events.js";
 
 export interface OverrideInput {
   value: string;

@@ -13,7 +13,7 @@ import { openPg } from "./support.js";
  */
 const schema = readPrismaSchema(readFileSync(join(PROJECT_ROOT, "prisma", "schema.prisma"), "utf8"));
 // Partial unique indexes Prisma's schema language cannot express; they live in the migration SQL.
-const HAND_WRITTEN_INDEXES = ["secrets_live_key_unique", "dynamic_secrets_live_name_unique"];
+const HAND_WRITTEN_INDEXES = ["secrets_live_key_unique", "dynamic_secrets_live_name_unique", "audit_events_event_type_occurred_at_idx"];
 
 function expectedType(f: SchemaField): { data_type: string; udt_name: string } {
   if (f.list) return { data_type: "ARRAY", udt_name: `_${expectedType({ ...f, list: false }).udt_name}` };

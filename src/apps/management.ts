@@ -1,0 +1,48 @@
+import type { AuditSink, Caller } from "../audit/events.js";
+import { managementEvent } from "../audit/management-events.js";
+import type { Clock } from "../clock.js";
+import type { AppService } from "./service.js";
+
+/**
+ * The app operations the management API performs for a caller: the service's, with an audit event
+ * recorded after each change. Reads pass through unrecorded.
+ */
+export function createAppManagement(svc: AppService, deps: { audit: AuditSink; clock: Clock }) {
+  return {
+    async createApp(caller: Caller, name: string, environments?: string[]) {
+      const app = await svc.createApp(name, environments);
+      deps.audit.record([
+        managementEvent("app.create", caller, deps.clock.now(), {
+          appId: app.id,
+          metadata: { name: app.name, environments: app.environments.map((e) => ({ id: e.id, name: e.name })) },
+        }),
+      ]);
+      return app;
+    },
+
+    async addEnvironment(caller: Caller, appId: string, name: string) {
+      const env = await svc.addEnvironment(appId, name);
+      deps.audit.record([
+        managementEvent("environment.create", caller, deps.clock.now(), { appId, environmentId: env.id, metadata: { name: env.name } }),
+      ]);
+      return env;
+    },
+
+    /** The name is looked up first so the event still says which app it was once the app is gone. */
+    async deleteApp(caller: Caller, appId: string) {
+      const app = await svc.getApp(appId);
+      await svc.deleteApp(appId);
+      deps.audit.record([
+        managementEvent("app.delete", caller, deps.clock.now(), {
+          appId,
+          metadata: { name: app.name, environments: app.environments.map((e) => ({ id: e.id, name: e.name })) },
+        }),
+      ]);
+    },
+
+    getApp: (appId: string) => svc.getApp(appId),
+    listApps: () => svc.listApps(),
+  };
+}
+
+export type AppManagement = ReturnType<typeof createAppManagement>;
