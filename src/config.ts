@@ -51,7 +51,7 @@ const booleanFlag = z.preprocess(
     .default(false),
 );
 
-export const configSchema = z
+const settings = z
   .object({
     DATABASE_URL: z.preprocess(
       emptyToUndefined,
@@ -154,8 +154,11 @@ export const configSchema = z
         .regex(/^[\x21-\x7e]{16,256}$/, { message: "must be 16 to 256 printable characters without spaces (openssl rand -hex 32)" })
         .optional(),
     ),
-  })
-  .superRefine((c, ctx) => {
+  });
+
+/** `requireMasterKey: false` for commands that never touch encrypted data (`leasehold migrate`). */
+const refined = (requireMasterKey: boolean) =>
+  settings.superRefine((c, ctx) => {
     if (c.LEASEHOLD_PROVIDER_TIMEOUT_MS >= c.LEASEHOLD_REAPER_CLAIM_TTL_MS) {
       ctx.addIssue({
         code: "custom",
@@ -163,7 +166,7 @@ export const configSchema = z
         message: "must be shorter than LEASEHOLD_REAPER_CLAIM_TTL_MS (a claim must outlive the call it covers)",
       });
     }
-    if (c.DATABASE_URL && !c.LEASEHOLD_MASTER_KEY) {
+    if (requireMasterKey && c.DATABASE_URL && !c.LEASEHOLD_MASTER_KEY) {
       ctx.addIssue({
         code: "custom",
         path: ["LEASEHOLD_MASTER_KEY"],
@@ -179,6 +182,8 @@ export const configSchema = z
     }
   });
 
+export const configSchema = refined(true);
+
 export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
@@ -189,8 +194,8 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the environment once. Never echoes a value back (some are secrets). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireMasterKey?: boolean } = {}): Config {
+  const parsed = (opts.requireMasterKey === false ? refined(false) : configSchema).safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
   }

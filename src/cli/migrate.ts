@@ -1,9 +1,12 @@
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 
-/** `leasehold migrate`: apply pending migrations, print what happened, exit. */
+/**
+ * `leasehold migrate`: apply pending migrations, print what happened, exit. Schema changes never
+ * read encrypted data, so it needs no master key (a deploy job can migrate without holding it).
+ */
 export async function runMigrate(_args: string[]): Promise<number> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { requireMasterKey: false });
   const db = await openDatabase(config);
   try {
     const r = await db.migrate();
