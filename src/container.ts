@@ -9,10 +9,13 @@ import type { MasterKey } from "./crypto/envelope.js";
 import type { Database } from "./db/database.js";
 import { createIdentityRepository } from "./identity/repository.js";
 import { createIdentityService } from "./identity/service.js";
-import { createLeaseModule } from "./leases/module.js";
+import { createEngineModule, createEngineSourcesModule } from "./engines/module.js";
+import { createLeaseModule, lookupIn } from "./leases/module.js";
 import type { Logger } from "./logger.js";
 import type { Provider } from "./providers/provider.js";
+import { adminOnlyPolicies, type AccessPolicies } from "./policies/access.js";
 import { createProviderRegistry } from "./providers/registry.js";
+import { createSecretReader } from "./secrets/reader.js";
 import { createSecretRepository } from "./secrets/repository.js";
 import { createSecretService } from "./secrets/service.js";
 
@@ -34,13 +37,16 @@ export function createContainer(deps: CoreDeps) {
   const identity = createIdentityRepository(db);
   const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
-  const leaseModule = createLeaseModule({ config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log });
+  const reader = createSecretReader({ apps, secrets: secretsRepo, masterKey });
+  const engineBase = createEngineSourcesModule({ db, masterKey, clock, providers: lookupIn(providers), reader, log: deps.log });
+  const leaseModule = createLeaseModule({ config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log, engines: engineBase.forLeases });
   const contexts = createEnvironmentContextResolver({
     apps,
     identity,
     // Phase's secret_id may name a static or a dynamic secret.
     secretEnvironment: async (id) => (await secretsRepo.findEnvironmentIdOfSecret(id)) ?? leaseModule.dynamicSecretEnvironment(id),
   });
+  const policies: AccessPolicies = adminOnlyPolicies;
   return {
     ...deps,
     authenticator: createAuthenticator({ identity, clock }),
@@ -56,6 +62,10 @@ export function createContainer(deps: CoreDeps) {
     /** Revokes expired and pending leases; started by the server after listen. */
     reaper: leaseModule.reaper,
     instanceId: leaseModule.instanceId,
+    /** Access decisions on synthetic paths (src/policies/access.ts); read at request time. */
+    policies,
+    /** The /v1/dynamic/ engine surface (src/engines). */
+    engines: createEngineModule({ base: engineBase, leases: leaseModule, clock, canReadEnvironment: (p, envId) => contexts.canAccess(p, envId) }),
   };
 }
 
