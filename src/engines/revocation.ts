@@ -9,6 +9,12 @@ import type { Actor } from "../leases/types.js";
 const CONCURRENCY = 4;
 /** Leases revoked inline per request; any beyond are left to the reaper (already due). */
 const INLINE_LIMIT = 10_000;
+/**
+ * Passes over what is still not revoked: concurrent revocations on one target can fail with
+ * retryable conflicts (PostgreSQL's "tuple concurrently updated" when custom statements touch the
+ * same ACLs); the next pass retries them at once instead of leaving them to the reaper's backoff.
+ */
+const PASSES = 3;
 
 export interface BulkResult {
   /** Live leases newly queued for revocation by this request. */
@@ -39,15 +45,17 @@ export function createBulkRevoker(deps: {
     const now = clock.now();
     const requested = await queries.requestRevocation(filter, now, { type: "revoke_requested", actor, metadata: { reason: "engine_revoke" } });
     let revoked = 0;
-    if (!deps.paused) {
-      const claim = { by: deps.instanceId, until: new Date(now.getTime() + deps.claimTtlMs) };
-      const rows = await queries.claimRevoking(filter, claim, clock.now(), INLINE_LIMIT);
+    for (let pass = 0; pass < PASSES && !deps.paused; pass++) {
+      const at = clock.now();
+      const rows = await queries.claimRevoking(filter, { by: deps.instanceId, until: new Date(at.getTime() + deps.claimTtlMs) }, at, INLINE_LIMIT);
       const limiter = createKeyedLimiter(CONCURRENCY);
+      let failed = 0;
       await Promise.all(
         rows.map((lease) =>
           limiter.run("bulk", async () => {
             try {
               if ((await deps.revoker.revokeClaimed(lease, actor)).kind === "revoked") revoked++;
+              else failed++;
             } catch (err) {
               // Our database failed mid-way: the claim runs out and the reaper takes the lease.
               deps.log?.error({ err, leaseId: lease.id }, "could not record a revocation outcome");
@@ -55,6 +63,7 @@ export function createBulkRevoker(deps: {
           }),
         ),
       );
+      if (failed === 0) break;
     }
     return { requested, revoked, pending: await queries.countLive(filter) };
   }

@@ -3,7 +3,7 @@ import pg from "pg";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
 import { scramVerifier } from "./postgresql-scram.js";
-import { pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
+import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
   type CreateContext,
@@ -231,7 +231,10 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
         if (!(await roleExists(c, name))) return;
         if (custom) {
           await inTransaction(c, async () => {
-            // As in the default revocation: a CREATEROLE root needs membership for DROP OWNED / REASSIGN OWNED.
+            // As in the default revocation: a CREATEROLE root needs membership for DROP OWNED / REASSIGN OWNED,
+            // and ACL edits are serialised (REVOKE ... ON ALL TABLES of concurrent revocations
+            // otherwise fail with "tuple concurrently updated").
+            await c.query(`SELECT pg_advisory_xact_lock(${ACL_LOCK})`);
             if (!(await isSuperuser(c))) await c.query(`GRANT ${c.escapeIdentifier(name)} TO CURRENT_USER`);
             await runScripts(c, custom, { name });
           });
