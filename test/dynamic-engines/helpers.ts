@@ -96,7 +96,9 @@ export async function roleExists(name: string): Promise<boolean> {
  * authentication would do it (the local server trusts every login): a wrong root password fails
  * with 28P01 like a real login.
  */
-export function passwordCheckingPostgres(opts: { failRotateAfterChange?: () => boolean } = {}): Provider<PostgresConfig> {
+export type RotateFault = "before-change" | "after-change" | null;
+
+export function passwordCheckingPostgres(opts: { rotateFault?: () => RotateFault } = {}): Provider<PostgresConfig> {
   const real = createPostgresProvider();
   async function login(config: PostgresConfig): Promise<void> {
     if (!(await passwordWorks(config.username, config.password))) {
@@ -123,8 +125,11 @@ export function passwordCheckingPostgres(opts: { failRotateAfterChange?: () => b
     },
     async rotateRoot(config, newPassword) {
       await login(config);
+      const fault = opts.rotateFault?.() ?? null;
+      if (fault === "before-change") throw new ProviderError("PostgreSQL root password change failed: permission denied (42501)", false, "42501");
       await real.rotateRoot!(config, newPassword);
-      if (opts.failRotateAfterChange?.()) throw new ProviderError("PostgreSQL root password change failed: Connection terminated unexpectedly", true);
+      // As if the connection dropped after the server committed the change, before it answered.
+      if (fault === "after-change") throw new ProviderError("PostgreSQL root password change failed: Connection terminated unexpectedly", true);
     },
   };
 }
@@ -143,9 +148,9 @@ export interface EngineFixture {
   close(): Promise<void>;
 }
 
-export async function engineFixture(opts: TestServerOptions & { failRotateAfterChange?: () => boolean } = {}): Promise<EngineFixture> {
-  const target = await createTarget();
-  const provider = passwordCheckingPostgres({ ...(opts.failRotateAfterChange ? { failRotateAfterChange: opts.failRotateAfterChange } : {}) });
+export async function engineFixture(opts: TestServerOptions & { rotateFault?: () => RotateFault; target?: Target } = {}): Promise<EngineFixture> {
+  const target = opts.target ?? (await createTarget());
+  const provider = passwordCheckingPostgres({ ...(opts.rotateFault ? { rotateFault: opts.rotateFault } : {}) });
   const t = await startTestServer({ ...opts, env: { LEASEHOLD_REAPER_SCHEDULE: "off", ...opts.env }, providers: [provider, ...(opts.providers ?? [])] });
   const bodies: string[] = [];
   return {
