@@ -1,5 +1,5 @@
 import type { AppRepository, EnvironmentRecord } from "../apps/repository.js";
-import { exactKeyDigest } from "../crypto/digest.js";
+import { keyDigest } from "../crypto/digest.js";
 import type { MasterKey } from "../crypto/envelope.js";
 import { splitPathAndKey } from "./paths.js";
 import { parseReference } from "./references.js";
@@ -41,8 +41,9 @@ export type SecretReader = ReturnType<typeof createSecretReader>;
 /**
  * Server-side reads of one secret by location, for server-wide features (engine root
  * credentials). No caller is involved: whoever stores a location must have been checked for
- * access to its environment (see `environmentOf`). The value is returned as stored: references
- * inside it are not expanded, and personal overrides never apply.
+ * access to its environment (see `environmentOf`). The key matches case-insensitively (keys are
+ * stored upper-cased, so the guide's `.../root` names ROOT). The value is returned as stored:
+ * references inside it are not expanded, and personal overrides never apply.
  */
 export function createSecretReader(deps: {
   apps: Pick<AppRepository, "findAppsByName" | "findEnvironmentByName">;
@@ -62,7 +63,7 @@ export function createSecretReader(deps: {
       const env = await environmentOf(loc);
       if (!env) return null;
       const keys = deps.masterKey.unwrap(env.id, env.wrappedKey);
-      const row = await deps.secrets.findLiveValue(env.id, loc.path, exactKeyDigest(loc.key, keys.salt));
+      const row = await deps.secrets.findLiveValue(env.id, loc.path, keyDigest(loc.key, keys.salt));
       return row ? openValue(keys, row.id, row.valueCipher) : null;
     },
   };
