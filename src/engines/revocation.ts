@@ -49,13 +49,14 @@ export function createBulkRevoker(deps: {
       const at = clock.now();
       const rows = await queries.claimRevoking(filter, { by: deps.instanceId, until: new Date(at.getTime() + deps.claimTtlMs) }, at, INLINE_LIMIT);
       const limiter = createKeyedLimiter(CONCURRENCY);
-      let failed = 0;
+      let retryable = 0;
       await Promise.all(
         rows.map((lease) =>
           limiter.run("bulk", async () => {
             try {
-              if ((await deps.revoker.revokeClaimed(lease, actor)).kind === "revoked") revoked++;
-              else failed++;
+              const outcome = await deps.revoker.revokeClaimed(lease, actor);
+              if (outcome.kind === "revoked") revoked++;
+              else if (outcome.kind === "failed" && outcome.retryable) retryable++;
             } catch (err) {
               // Our database failed mid-way: the claim runs out and the reaper takes the lease.
               deps.log?.error({ err, leaseId: lease.id }, "could not record a revocation outcome");
@@ -63,7 +64,7 @@ export function createBulkRevoker(deps: {
           }),
         ),
       );
-      if (failed === 0) break;
+      if (retryable === 0) break;
     }
     return { requested, revoked, pending: await queries.countLive(filter) };
   }

@@ -146,8 +146,22 @@ describe("/v1/dynamic/engines and roles", () => {
     expect(JSON.stringify(rows)).not.toContain(f.target.rootPassword);
   });
 
-  it("DELETE revokes the engine's leases first, then removes it and its roles", async () => {
+  it("DELETE revokes the engine's leases first, then removes it and its roles; a lease it cannot revoke keeps it (409)", async () => {
     const live = await f.call("POST", "/v1/dynamic/engines/support-db/creds/readonly", f.admin, {});
+    // The target refuses the engine's root meanwhile: nothing can be revoked, so nothing is deleted.
+    await f.target.db.query(`ALTER ROLE "${f.target.root}" PASSWORD 'changed-elsewhere'`);
+    const refused = await f.call("DELETE", "/v1/dynamic/engines/support-db", f.admin);
+    await f.target.db.query(`ALTER ROLE "${f.target.root}" PASSWORD '${f.target.rootPassword}'`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: "The engine still has 2 leases being revoked; try DELETE again once they are gone.",
+      code: "engine_has_leases",
+      details: { pending_leases: 2 },
+    });
+    expect(await engines()).toEqual(["support-db"]);
+    const failed = await f.t.db.query<{ status: string; attempts: number }>("SELECT status::text, attempts FROM leases ORDER BY created_at");
+    expect(failed).toEqual([{ status: "REVOKE_FAILED", attempts: 1 }, { status: "REVOKE_FAILED", attempts: 1 }]);
+
     const r = await f.call("DELETE", "/v1/dynamic/engines/support-db", f.admin);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ engine: "support-db", deleted: true, revoked_leases: 2 });
