@@ -57,6 +57,7 @@ export function parseEngineConfig(type: EngineKind | unknown, raw: unknown, base
   }
   const { name: plugin, info } = pluginFor(type, pluginName ?? base?.plugin);
   const settings = parseEngineSettings(info.type, { ...(base?.settings ?? {}), ...rest });
+  if (info.type === "database") refuseInlinePassword(String(settings["connection_url"]));
   if (inline !== undefined && inline !== null && path !== undefined && path !== null) {
     throw EngineErrors.invalidConfig("Give root_credentials or root_credentials_path, not both.");
   }
@@ -67,6 +68,22 @@ export function parseEngineConfig(type: EngineKind | unknown, raw: unknown, base
     root = { kind: "path", path: path.trim() };
   }
   return { plugin, provider: info.provider, settings, root };
+}
+
+/**
+ * connection_url is stored and shown in clear: a password written into it (instead of
+ * `{{password}}` with root_credentials) is refused rather than kept unsealed.
+ */
+function refuseInlinePassword(url: string): void {
+  let password = "";
+  try {
+    password = new URL(url.replaceAll("{{username}}", "u").replaceAll("{{password}}", "")).password;
+  } catch {
+    return; // the provider's schema says what is wrong with it
+  }
+  if (password !== "") {
+    throw EngineErrors.invalidConfig("config.connection_url must not contain a password: write {{username}}:{{password}} and give root_credentials.");
+  }
 }
 
 export interface RoleInput {

@@ -23,6 +23,7 @@ describe("/v1/dynamic/engines and roles", () => {
       [{ ...good, config: { ...good.config, root_credentials: { username: "x" } } }, "invalid_config", /Invalid config.root_credentials.password/],
       [{ ...good, config: { ...good.config, conection_url: "typo" } }, "invalid_config", /unknown field 'conection_url'/],
       [{ ...good, config: { ...good.config, connection_url: "mysql://{{username}}:{{password}}@h/db" } }, "invalid_config", /Invalid engine or role config: connection_url: must start with postgresql/],
+      [{ ...good, config: { ...good.config, connection_url: "postgresql://admin:hunter2@127.0.0.1/db" } }, "invalid_config", /connection_url must not contain a password/],
       [{ ...good, default_ttl: "5x" }, "invalid_ttl", /default_ttl must be a positive duration/],
       [{ ...good, max_ttl: "0" }, "invalid_ttl", /max_ttl must be a positive duration/],
       [{ ...good, default_ttl: "48h" }, "ttl_exceeds_max", /default_ttl \(48h\) exceeds its max_ttl \(24h\)/],
