@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
+import { registerDynamicEngineRoutes } from "./engines/http/routes.js";
 import { registerErrorHandler } from "./errors.js";
 import type { Container } from "./container.js";
 import { registerHealthRoutes } from "./http/health.js";
@@ -51,5 +52,6 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<App
 
   await registerPhaseRoutes(app, c);
   await registerManagementRoutes(app, c);
+  await registerDynamicEngineRoutes(app, c);
   return app;
 }

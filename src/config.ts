@@ -41,6 +41,8 @@ export const FAULT_POINTS = [
   "after-claim",
   "after-provider-revoke",
   "before-finalize",
+  // rotate-root (src/engines/rotation.ts): the target's root password changed, not yet stored as the root.
+  "engine-root-rotated",
 ] as const;
 
 const booleanFlag = z.preprocess(

@@ -12,7 +12,8 @@ import type { MasterKey } from "./crypto/envelope.js";
 import type { Database } from "./db/database.js";
 import { createIdentityRepository } from "./identity/repository.js";
 import { createIdentityService } from "./identity/service.js";
-import { createLeaseModule } from "./leases/module.js";
+import { createEngineModule, createEngineSourcesModule } from "./engines/module.js";
+import { createLeaseModule, lookupIn } from "./leases/module.js";
 import type { Logger } from "./logger.js";
 import { createPolicyRepository } from "./policies/repository.js";
 import { createPolicyService } from "./policies/service.js";
@@ -20,6 +21,7 @@ import { createLeaseStats } from "./observability/lease-stats.js";
 import { createMetrics, metricsEnabled } from "./observability/metrics.js";
 import type { Provider } from "./providers/provider.js";
 import { createProviderRegistry } from "./providers/registry.js";
+import { createSecretReader } from "./secrets/reader.js";
 import { createSecretRepository } from "./secrets/repository.js";
 import { createSecretService } from "./secrets/service.js";
 
@@ -42,8 +44,10 @@ export function createContainer(deps: CoreDeps) {
   const secretsRepo = createSecretRepository(db);
   const providers = createProviderRegistry({ aws: { clock }, extra: deps.extraProviders ?? [] });
   const metrics = createMetrics({ stats: createLeaseStats(db), clock, log: deps.log, processMetrics: metricsEnabled(deps.config) });
+  const reader = createSecretReader({ apps, secrets: secretsRepo, masterKey });
+  const engineBase = createEngineSourcesModule({ db, masterKey, clock, providers: lookupIn(providers), reader, log: deps.log });
   const leaseModule = createLeaseModule({
-    config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log, observer: metrics.revocations,
+    config: deps.config, db, masterKey, clock, audit, apps, providers, log: deps.log, observer: metrics.revocations, engines: engineBase.forLeases,
   });
   const contexts = createEnvironmentContextResolver({
     apps,
@@ -51,6 +55,7 @@ export function createContainer(deps: CoreDeps) {
     // Phase's secret_id may name a static or a dynamic secret.
     secretEnvironment: async (id) => (await secretsRepo.findEnvironmentIdOfSecret(id)) ?? leaseModule.dynamicSecretEnvironment(id),
   });
+  const policies = createPolicyService({ policies: createPolicyRepository(db), identity, clock, audit });
   return {
     ...deps,
     authenticator: createAuthenticator({ identity, clock }),
@@ -67,7 +72,7 @@ export function createContainer(deps: CoreDeps) {
     reaper: leaseModule.reaper,
     instanceId: leaseModule.instanceId,
     /** Access policies (src/policies): `allows()` for the /v1/dynamic/ routes, CRUD for /v1/policies/. */
-    policies: createPolicyService({ policies: createPolicyRepository(db), identity, clock, audit }),
+    policies,
     /** Prometheus metrics of this server (its own registry). */
     metrics,
     /** GET /v1/audit/events: audit_events and lease_events as one stream. */
@@ -84,6 +89,8 @@ export function createContainer(deps: CoreDeps) {
         batchSize: deps.config.AUDIT_RETENTION_BATCH_SIZE,
       },
     }),
+    /** The /v1/dynamic/ engine surface (src/engines). */
+    engines: createEngineModule({ base: engineBase, leases: leaseModule, clock, canReadEnvironment: (p, envId) => contexts.canAccess(p, envId) }),
   };
 }
 

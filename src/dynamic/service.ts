@@ -58,7 +58,22 @@ export interface OpenedDefinition {
   provider: Provider;
   config: unknown;
   keyMap: StoredKeyMapEntry[];
+  /** Set when the definition is backed by an engine role: the config above is built from them. */
+  engine?: { id: string; role: string; maxTtl: number } | undefined;
 }
+
+/** The provider id of definitions backed by an engine role: config `{"engine": name, "role": name}`. */
+export const ENGINE_PROVIDER = "engine";
+
+/** Engine-backed definitions (src/engines/bridge.ts): checked on write, resolved to a real provider on use. */
+export interface DefinitionBridge {
+  /** The config to store, the provider the role maps onto (its key map) and the role's max TTL. */
+  validate(config: Record<string, unknown>, verify: boolean): Promise<{ config: Record<string, unknown>; provider: Provider; maxTtl: number }>;
+  /** The provider and full config (the engine's current root credentials) a lease is minted with. */
+  open(config: Record<string, unknown>): Promise<{ provider: Provider; config: unknown; engine: { id: string; role: string; maxTtl: number } }>;
+}
+
+const NO_SECRET_FIELDS = { secretFields: [] as string[] };
 
 /**
  * Dynamic secret definitions: which provider, with what (sealed) config, which output keys, and
@@ -72,11 +87,26 @@ export function createDefinitionService(deps: {
   providers: ProviderLookup;
   masterKey: MasterKey;
   clock: Clock;
+  /** Engine-backed definitions; without it, provider "engine" is unknown. */
+  bridge?: DefinitionBridge | undefined;
 }) {
   const { definitions, masterKey } = deps;
   const keysOf = (row: { environmentId: string; environment: { wrappedKey: Uint8Array } }) =>
     masterKey.unwrap(row.environmentId, row.environment.wrappedKey);
-  const view = (row: DefinitionRecord) => toView(row, keysOf(row), deps.providers.get(row.provider));
+  const view = (row: DefinitionRecord) =>
+    toView(row, keysOf(row), row.provider === ENGINE_PROVIDER ? NO_SECRET_FIELDS : deps.providers.get(row.provider));
+
+  function bridge(): DefinitionBridge {
+    if (!deps.bridge) throw new BadRequestError(`Unknown provider '${ENGINE_PROVIDER}'.`);
+    return deps.bridge;
+  }
+
+  /** An engine-backed config: checked by the bridge, its max_ttl within the role's. */
+  async function validEngineConfig(raw: Record<string, unknown>, verify: boolean, maxTtl: number) {
+    const checked = await bridge().validate(raw, verify);
+    if (maxTtl > checked.maxTtl) throw new BadRequestError(`max_ttl must not exceed the engine role's max_ttl (${checked.maxTtl} seconds).`);
+    return checked;
+  }
 
   function requireAdmin(p: Principal): void {
     if (!isAdmin(p)) throw new ForbiddenError("Only an Owner or Admin can manage dynamic secrets.");
@@ -118,8 +148,9 @@ export function createDefinitionService(deps: {
       if (i.defaultTtl > i.maxTtl) throw new BadRequestError("default_ttl must not exceed max_ttl.");
       const env = await deps.apps.findEnvironment(i.environmentId);
       if (!env) throw new NotFoundError("Environment not found");
-      const provider = providerOf(i.provider);
-      const config = await validConfig(provider, i.config, i.verifyConnection);
+      const engineBacked = i.provider === ENGINE_PROVIDER ? await validEngineConfig(i.config, i.verifyConnection, i.maxTtl) : null;
+      const provider = engineBacked?.provider ?? providerOf(i.provider);
+      const config = engineBacked?.config ?? (await validConfig(provider, i.config, i.verifyConnection));
       const keyMap = buildKeyMap(provider.defaultKeyMap, i.keyMap);
       const keys = masterKey.unwrap(env.id, env.wrappedKey);
       const id = randomUUID();
@@ -131,7 +162,7 @@ export function createDefinitionService(deps: {
           path,
           name: i.name,
           description: i.description,
-          provider: provider.id,
+          provider: engineBacked ? ENGINE_PROVIDER : provider.id,
           configCipher: sealConfig(keys, id, config),
           keyMapCipher: sealKeyMap(keys, id, keyMap),
           keyDigests: keyMapDigests(keyMap, keys.salt),
@@ -151,18 +182,28 @@ export function createDefinitionService(deps: {
       const i = parse(updateSchema, input);
       const row = await findLive(id);
       const keys = keysOf(row);
-      const provider = providerOf(row.provider);
+      const engineBacked = row.provider === ENGINE_PROVIDER;
       const changes: DefinitionChanges = {};
       if (i.name !== undefined) changes.name = i.name;
       if (i.description !== undefined) changes.description = i.description;
       if (i.defaultTtl !== undefined) changes.defaultTtl = i.defaultTtl;
       if (i.maxTtl !== undefined) changes.maxTtl = i.maxTtl;
       if ((i.defaultTtl ?? row.defaultTtl) > (i.maxTtl ?? row.maxTtl)) throw new BadRequestError("default_ttl must not exceed max_ttl.");
-      if (i.config !== undefined) {
+      const maxTtl = i.maxTtl ?? row.maxTtl;
+      let provider: Provider;
+      if (engineBacked) {
         const stored = openConfig(keys, row.id, row.configCipher);
-        const merged = { ...i.config };
-        for (const f of provider.secretFields) if (merged[f] === undefined && stored[f] !== undefined) merged[f] = stored[f];
-        changes.configCipher = sealConfig(keys, row.id, await validConfig(provider, merged, i.verifyConnection ?? true));
+        const checked = await validEngineConfig(i.config ?? stored, i.config !== undefined && (i.verifyConnection ?? true), maxTtl);
+        provider = checked.provider;
+        if (i.config !== undefined) changes.configCipher = sealConfig(keys, row.id, checked.config);
+      } else {
+        provider = providerOf(row.provider);
+        if (i.config !== undefined) {
+          const stored = openConfig(keys, row.id, row.configCipher);
+          const merged = { ...i.config };
+          for (const f of provider.secretFields) if (merged[f] === undefined && stored[f] !== undefined) merged[f] = stored[f];
+          changes.configCipher = sealConfig(keys, row.id, await validConfig(provider, merged, i.verifyConnection ?? true));
+        }
       }
       if (i.keyMap !== undefined) {
         const current = openKeyMap(keys, row.id, row.keyMapCipher);
@@ -206,6 +247,10 @@ export function createDefinitionService(deps: {
     async open(id: string): Promise<OpenedDefinition> {
       const record = await findLive(id);
       const keys = keysOf(record);
+      if (record.provider === ENGINE_PROVIDER) {
+        const opened = await bridge().open(openConfig(keys, record.id, record.configCipher));
+        return { record, ...opened, keyMap: openKeyMap(keys, record.id, record.keyMapCipher) };
+      }
       return {
         record,
         provider: providerOf(record.provider),

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { MasterKey } from "../crypto/envelope.js";
 import type { Prisma } from "../db/database.js";
 
-/** Server-wide data keys by purpose. "leases" seals every lease's state (config snapshot, secrets). */
-export type ServerKeyPurpose = "leases";
+/** Server-wide data keys by purpose. "leases" seals every lease's state (config snapshot, secrets); "engines" the root credentials of /v1/dynamic/ engines. */
+export type ServerKeyPurpose = "leases" | "engines";
 
 /**
  * Server-wide data keys (table server_keys, one row per purpose), wrapped by the master key with

@@ -29,9 +29,25 @@ export interface CreatedLease {
   credentials: { key: string; value: string }[];
 }
 
-export interface CreateDeps {
+/** What a lease is minted from: a provider with its full config, the TTL and the row's references. */
+export interface LeaseSource {
+  provider: Provider;
+  config: unknown;
+  /** Short name used in generated upstream names (v_<role>_<random>). */
+  roleName: string;
+  /** Seconds, already checked against the source's bounds. */
+  ttl: number;
+  row: Pick<NewLease, "dynamicSecretId" | "environmentId" | "engineId" | "engineRole" | "name" | "description" | "metadata">;
+}
+
+export interface MintedLease {
+  lease: LeaseRecord;
+  /** Output values by output id: only here, never stored in clear or listed. */
+  outputs: Record<string, string>;
+}
+
+export interface MinterDeps {
   repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback">;
-  definitions: Pick<DefinitionService, "open">;
   revoker: Revoker;
   keys: ServerKeys;
   clock: Clock;
@@ -40,6 +56,10 @@ export interface CreateDeps {
   claimTtlMs: number;
   faults: FaultInjector;
   log?: Logger | undefined;
+}
+
+export interface CreateDeps extends MinterDeps {
+  definitions: Pick<DefinitionService, "open">;
 }
 
 const after = (d: Date, ms: number) => new Date(d.getTime() + ms);
@@ -59,11 +79,11 @@ const isRetryable = (provider: Provider, err: unknown) =>
  * is revoked by its planned identity, by us or by the reaper once the claim runs out, and ends
  * CREATE_FAILED. The credential is returned only after ACTIVE is committed.
  */
-export function createLeaseCreator(deps: CreateDeps) {
+export function createLeaseMinter(deps: MinterDeps) {
   const { repo, clock, instanceId, faults } = deps;
 
   /** Queue the lease for revocation (claimed by us) and revoke now through the one revocation path. */
-  async function rollback(key: Uint8Array, def: OpenedDefinition, leaseId: string, state: LeaseState, err: unknown, actor: Actor) {
+  async function rollback(key: Uint8Array, def: Pick<LeaseSource, "provider">, leaseId: string, state: LeaseState, err: unknown, actor: Actor) {
     const error = scrubbedMessage(err, secretsIn(state, def.provider));
     deps.log?.warn({ leaseId, provider: def.provider.id, identity: state.planned.identity, error }, "lease creation failed; rolling back");
     try {
@@ -86,7 +106,7 @@ export function createLeaseCreator(deps: CreateDeps) {
    * concurrently updated" when concurrent GRANTs touch one object) with the same planned identity:
    * a failed create has undone its own work. Retries stop well before the row's claim runs out.
    */
-  async function createWithRetries(def: OpenedDefinition, planned: LeaseState["planned"], ctx: Parameters<Provider["create"]>[2]) {
+  async function createWithRetries(def: Pick<LeaseSource, "provider" | "config">, planned: LeaseState["planned"], ctx: Parameters<Provider["create"]>[2]) {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -101,26 +121,19 @@ export function createLeaseCreator(deps: CreateDeps) {
     }
   }
 
-  return async function createLease(principal: Principal, actor: Actor, input: CreateLeaseInput): Promise<CreatedLease> {
-    const def = await deps.definitions.open(input.secretId);
-    if (input.environmentId !== undefined && def.record.environmentId !== input.environmentId) {
-      throw new NotFoundError("Dynamic secret not found");
-    }
-    const ttl = leaseTtl(input.ttl, def.record);
+  return async function mint(principal: Principal, actor: Actor, def: LeaseSource): Promise<MintedLease> {
+    const ttl = def.ttl;
     const key = await deps.keys.get("leases");
     const now = clock.now();
     const id = randomUUID();
     const expiresAt = after(now, ttl * 1000);
-    const roleName = def.record.name;
+    const roleName = def.roleName;
     const planned = def.provider.plan(def.config, { leaseId: id, roleName });
     const state: LeaseState = { v: 1, config: def.config, planned };
     const row: NewLease = {
       id,
-      dynamicSecretId: def.record.id,
-      environmentId: def.record.environmentId,
+      ...def.row,
       provider: def.provider.id,
-      name: def.record.name,
-      description: def.record.description,
       ownerUserId: principal.kind === "user" ? principal.id : null,
       ownerServiceAccountId: principal.kind === "service_account" ? principal.id : null,
       ttlSeconds: ttl,
@@ -139,7 +152,7 @@ export function createLeaseCreator(deps: CreateDeps) {
       created = await createWithRetries(def, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl });
     } catch (err) {
       await rollback(key, def, id, state, err, actor);
-      throw new LeaseProviderError(LeaseMessages.createFailed);
+      throw new LeaseProviderError(LeaseMessages.createFailed, err);
     }
     faults("after-provider-create");
 
@@ -157,7 +170,6 @@ export function createLeaseCreator(deps: CreateDeps) {
       await rollback(key, def, id, full, new Error("Creation did not complete in time; the lease was rolled back."), actor);
       throw new LeaseProviderError(LeaseMessages.createFailed);
     }
-    const credentials = def.keyMap.map((e) => ({ key: e.key_name, value: created.outputs[e.id] ?? "" }));
     const lease: LeaseRecord = {
       ...row,
       status: "ACTIVE",
@@ -171,6 +183,39 @@ export function createLeaseCreator(deps: CreateDeps) {
       claimedUntil: null,
       lastError: null,
     };
-    return { lease, credentials };
+    return { lease, outputs: created.outputs };
   };
+}
+
+/**
+ * Phase's lease creation from a definition (its own provider config, or an engine role's when the
+ * definition is backed by one: then the role's max TTL bounds the lease too).
+ */
+export function createLeaseCreator(deps: CreateDeps) {
+  const mint = createLeaseMinter(deps);
+  const creator = async function createLease(principal: Principal, actor: Actor, input: CreateLeaseInput): Promise<CreatedLease> {
+    const def: OpenedDefinition = await deps.definitions.open(input.secretId);
+    if (input.environmentId !== undefined && def.record.environmentId !== input.environmentId) {
+      throw new NotFoundError("Dynamic secret not found");
+    }
+    const ttl = leaseTtl(input.ttl, { defaultTtl: def.record.defaultTtl, maxTtl: Math.min(def.record.maxTtl, def.engine?.maxTtl ?? Infinity) });
+    const { record } = def;
+    const { lease, outputs } = await mint(principal, actor, {
+      provider: def.provider,
+      config: def.config,
+      roleName: def.engine?.role ?? record.name,
+      ttl,
+      row: {
+        dynamicSecretId: record.id,
+        environmentId: record.environmentId,
+        engineId: def.engine?.id ?? null,
+        engineRole: def.engine?.role ?? null,
+        name: record.name,
+        description: record.description,
+        metadata: null,
+      },
+    });
+    return { lease, credentials: def.keyMap.map((e) => ({ key: e.key_name, value: outputs[e.id] ?? "" })) };
+  };
+  return Object.assign(creator, { mint });
 }

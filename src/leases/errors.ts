@@ -40,7 +40,10 @@ export class LeasePermissionError extends ForbiddenError {}
  * scrubbed cause is in the lease's last_error and the log, never in the response.
  */
 export class LeaseProviderError extends AppError {
-  constructor(message: string) {
+  /** The provider's failure (scrubbed by the provider), for callers that classify it; not enumerable, so never logged or sent. */
+  declare readonly providerCause: unknown;
+  constructor(message: string, providerCause?: unknown) {
     super(500, message);
+    Object.defineProperty(this, "providerCause", { value: providerCause, enumerable: false });
   }
 }

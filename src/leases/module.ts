@@ -8,15 +8,16 @@ import type { Config } from "../config.js";
 import type { MasterKey } from "../crypto/envelope.js";
 import type { Database } from "../db/database.js";
 import { createDefinitionRepository } from "../dynamic/repository.js";
-import { createDefinitionService } from "../dynamic/service.js";
+import { createDefinitionService, type DefinitionBridge } from "../dynamic/service.js";
 import { createServerKeys } from "../keys/server-keys.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { createLeaseCreator } from "./create.js";
+import { createEngineLeaseQueries } from "./engine-queries.js";
 import { createFaultInjector } from "./faults.js";
 import { createReaper } from "./reaper.js";
 import { createOwnerLookup } from "./owners.js";
 import { createLeaseRepository } from "./repository.js";
-import { createRevoker, type ProviderLookup, type RevocationObserver } from "./revoker.js";
+import { createRevoker, type CurrentConfig, type ProviderLookup, type RevocationObserver } from "./revoker.js";
 import { createLeaseService } from "./service.js";
 
 /** This process's claim name: distinct per process, readable in the leases table. */
@@ -43,6 +44,8 @@ export function createLeaseModule(deps: {
   instanceId?: string;
   /** Revocation outcomes for metrics (src/observability). */
   observer?: RevocationObserver | undefined;
+  /** Engines (src/engines): current root credentials for engine leases, engine-backed definitions. */
+  engines?: { currentConfig: CurrentConfig; bridge: DefinitionBridge } | undefined;
 }) {
   const { config: c, db, clock } = deps;
   const prisma = db.prisma;
@@ -62,6 +65,7 @@ export function createLeaseModule(deps: {
     faults,
     log,
     observer: deps.observer,
+    currentConfig: deps.engines?.currentConfig,
     providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
     policy: {
       baseMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,
@@ -70,7 +74,7 @@ export function createLeaseModule(deps: {
       slowRetryMs: c.LEASEHOLD_REVOCATION_SLOW_RETRY_MS,
     },
   });
-  const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock });
+  const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock, bridge: deps.engines?.bridge });
   const createLease = createLeaseCreator({
     repo,
     definitions,
@@ -98,7 +102,9 @@ export function createLeaseModule(deps: {
     claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
     paused: c.LEASEHOLD_REVOCATION_PAUSED,
     log,
+    currentConfig: deps.engines?.currentConfig,
   });
+  const ownersOf = createOwnerLookup(prisma);
   const reaper = createReaper({
     repo,
     revoker,
@@ -122,6 +128,19 @@ export function createLeaseModule(deps: {
     dynamicSecretEnvironment: (id: string) => definitionRepo.findEnvironmentId(id),
     leases,
     reaper,
+    /** What the /v1/dynamic/ surface (src/engines) builds on: the same lifecycle, no parallel one. */
+    forEngines: {
+      repo,
+      queries: createEngineLeaseQueries(db),
+      mint: createLease.mint,
+      revoker,
+      ownersOf,
+      faults,
+      instanceId,
+      claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
+      paused: c.LEASEHOLD_REVOCATION_PAUSED,
+      providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
+    },
   };
 }
 

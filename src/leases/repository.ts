@@ -5,8 +5,8 @@ import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { LeaseEventInput, LeaseRecord, RevokeReason } from "./types.js";
 
 /** Columns of a lease as LeaseRecord, for RETURNING and SELECT. */
-const COLUMNS = P.raw(`leases.id, leases.dynamic_secret_id AS "dynamicSecretId", leases.environment_id AS "environmentId",
-  leases.provider, leases.name, leases.description, leases.owner_user_id AS "ownerUserId",
+export const COLUMNS = P.raw(`leases.id, leases.dynamic_secret_id AS "dynamicSecretId", leases.environment_id AS "environmentId",
+  leases.engine_id AS "engineId", leases.engine_role AS "engineRole", leases.metadata, leases.provider, leases.name, leases.description, leases.owner_user_id AS "ownerUserId",
   leases.owner_service_account_id AS "ownerServiceAccountId", leases.status::text AS status,
   leases.ttl_seconds AS "ttlSeconds", leases.created_at AS "createdAt", leases.renewed_at AS "renewedAt",
   leases.expires_at AS "expiresAt", leases.revoked_at AS "revokedAt", leases.revoke_reason AS "revokeReason",
@@ -20,7 +20,7 @@ const EMPTY = new Uint8Array(0);
  * Runs one UPDATE (which must end without RETURNING) and writes the lease event for every row it
  * changed, in one statement: the transition and its audit row commit together or not at all.
  */
-async function transition(db: Prisma, update: P.Sql, event: LeaseEventInput, now: Date): Promise<LeaseRecord[]> {
+export async function transition(db: Prisma, update: P.Sql, event: LeaseEventInput, now: Date): Promise<LeaseRecord[]> {
   const p = event.actor.principal;
   return db.$queryRaw<LeaseRecord[]>`
     WITH changed AS (${update} RETURNING ${COLUMNS}),
@@ -35,8 +35,11 @@ async function transition(db: Prisma, update: P.Sql, event: LeaseEventInput, now
 
 export interface NewLease {
   id: string;
-  dynamicSecretId: string;
-  environmentId: string;
+  dynamicSecretId: string | null;
+  environmentId: string | null;
+  engineId: string | null;
+  engineRole: string | null;
+  metadata: Record<string, unknown> | null;
   provider: string;
   name: string;
   description: string;
@@ -72,8 +75,9 @@ const ACTIVATE_SQL = `
 const INSERT_CREATING_SQL = `
   INSERT INTO leases (id, dynamic_secret_id, environment_id, provider, name, description, owner_user_id,
          owner_service_account_id, status, ttl_seconds, created_at, expires_at, upstream_identity, state_cipher,
-         claimed_by, claimed_until, next_attempt_at, updated_at)
-  VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::uuid, 'CREATING', $9, $10, $11, $12, $13, $14, $15, $15, $10)`;
+         claimed_by, claimed_until, next_attempt_at, updated_at, engine_id, engine_role, metadata)
+  VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::uuid, 'CREATING', $9, $10, $11, $12, $13, $14, $15, $15, $10,
+          $16::uuid, $17, $18::jsonb)`;
 
 export function createLeaseRepository(database: Database) {
   const db = database.prisma;
@@ -83,7 +87,8 @@ export function createLeaseRepository(database: Database) {
       await database.query(
         INSERT_CREATING_SQL,
         [l.id, l.dynamicSecretId, l.environmentId, l.provider, l.name, l.description, l.ownerUserId, l.ownerServiceAccountId,
-          l.ttlSeconds, l.createdAt, l.expiresAt, l.upstreamIdentity, l.stateCipher, l.claimedBy, l.claimedUntil],
+          l.ttlSeconds, l.createdAt, l.expiresAt, l.upstreamIdentity, l.stateCipher, l.claimedBy, l.claimedUntil,
+          l.engineId, l.engineRole, l.metadata === null ? null : JSON.stringify(l.metadata)],
         { name: "lh_lease_insert_creating" },
       );
     },
@@ -220,6 +225,14 @@ export function createLeaseRepository(database: Database) {
         UPDATE leases SET expires_at = expires_at + make_interval(secs => ${ttl}), ttl_seconds = ttl_seconds + ${ttl},
                renewed_at = ${now}, updated_at = ${now}
          WHERE id = ${id}::uuid AND status = 'ACTIVE' AND expires_at > ${now} AND ttl_seconds = ${expected.ttlSeconds}`, event, now);
+      return rows[0] ?? null;
+    },
+
+    /** Vault-style renewal: the expiry set to `expiresAt` (from now), guarded against a concurrent change. */
+    async renewTo(id: string, expiresAt: Date, ttlSeconds: number, expectedExpiresAt: Date, now: Date, event: LeaseEventInput) {
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET expires_at = ${expiresAt}, ttl_seconds = ${ttlSeconds}, renewed_at = ${now}, updated_at = ${now}
+         WHERE id = ${id}::uuid AND status = 'ACTIVE' AND expires_at > ${now} AND expires_at = ${expectedExpiresAt}`, event, now);
       return rows[0] ?? null;
     },
 

@@ -14,6 +14,13 @@ export interface ProviderLookup {
   get(id: string): Provider | undefined;
 }
 
+/**
+ * The config to act on a lease with, from its snapshot: engine leases take their engine's current
+ * connection and root credentials (root rotated, path secret updated); others use the snapshot.
+ * Never throws (falls back to the snapshot).
+ */
+export type CurrentConfig = (lease: LeaseRecord, snapshot: unknown) => Promise<unknown>;
+
 export type RevocationOutcome =
   | { kind: "revoked"; status: LeaseStatus }
   /** The attempt failed; the lease waits for its next attempt (REVOKING) or the slow retry (REVOKE_FAILED). */
@@ -40,6 +47,7 @@ export interface RevokerDeps {
   faults: FaultInjector;
   log?: Logger | undefined;
   observer?: RevocationObserver | undefined;
+  currentConfig?: CurrentConfig | undefined;
 }
 
 class RevokeTimeoutError extends ProviderError {
@@ -97,6 +105,7 @@ export function createRevoker(deps: RevokerDeps) {
       state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
       if (!state) throw new ProviderError("The lease has no revocation state left.", false, "no_state");
       if (!provider) throw new ProviderError(`Provider '${lease.provider}' is not available on this server.`, true, "no_provider");
+      if (deps.currentConfig) state = { ...state, config: await deps.currentConfig(lease, state.config) };
       // Credentials that expire by themselves need no upstream call (capabilities.revocationRequired).
       if (provider.capabilities.revocationRequired) {
         const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });

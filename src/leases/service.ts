@@ -11,7 +11,7 @@ import type { CreateLeaseInput, createLeaseCreator } from "./create.js";
 import { LeaseBusyError, LeaseMessages, LeaseNotFoundError, LeasePermissionError, LeaseProviderError, LeaseStateError, TtlError } from "./errors.js";
 import { ownerFromPrincipal, type OwnerLookup } from "./owners.js";
 import type { LeaseRepository } from "./repository.js";
-import type { ProviderLookup, Revoker } from "./revoker.js";
+import type { CurrentConfig, ProviderLookup, Revoker } from "./revoker.js";
 import { openState, revocationOf, scrubbedMessage, secretsIn } from "./state.js";
 import { checkRenewal } from "./ttl.js";
 import { isFinal, type Actor, type LeaseRecord } from "./types.js";
@@ -57,6 +57,7 @@ export function createLeaseService(deps: {
   claimTtlMs: number;
   paused: boolean;
   log?: Logger | undefined;
+  currentConfig?: CurrentConfig | undefined;
 }) {
   const { repo, clock } = deps;
   const actorOf = (principal: Principal, meta?: RequestMeta): Actor => ({ principal, ipAddress: meta?.ipAddress, userAgent: meta?.userAgent });
@@ -79,15 +80,37 @@ export function createLeaseService(deps: {
   async function renewUpstream(lease: LeaseRecord, expiresAt: Date): Promise<void> {
     const provider = deps.providers.get(lease.provider);
     if (!provider?.capabilities.renewableUpstream || !provider.renew) return;
-    const state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
-    if (!state) throw new LeaseStateError(LeaseMessages.revokedCannotRenew);
+    const sealed = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
+    if (!sealed) throw new LeaseStateError(LeaseMessages.revokedCannotRenew);
+    const state = deps.currentConfig ? { ...sealed, config: await deps.currentConfig(lease, sealed.config) } : sealed;
     try {
       await provider.renew(state.config, revocationOf(state), expiresAt);
     } catch (err) {
       const error = scrubbedMessage(err, secretsIn(state, provider));
       deps.log?.error({ leaseId: lease.id, error }, "upstream renewal failed");
-      throw new LeaseProviderError(LeaseMessages.renewFailed);
+      throw new LeaseProviderError(LeaseMessages.renewFailed, err);
     }
+  }
+
+  /**
+   * One revocation attempt now, for a caller already allowed to revoke `lease`: recorded as
+   * REVOKING (reason manual) and claimed in one statement; if the attempt fails the reaper retries.
+   */
+  async function revokeNow(actor: Actor, lease: LeaseRecord): Promise<RevokeOutcome> {
+    if (isFinal(lease.status)) return { outcome: "already_revoked", lease: await view(lease) };
+    if (lease.status === "CREATING") throw new LeaseBusyError(LeaseMessages.creatingCannotRevoke);
+    const now = clock.now();
+    const claim = deps.paused ? null : { by: deps.instanceId, until: new Date(now.getTime() + deps.claimTtlMs) };
+    const claimed = await repo.requestRevocation(lease.id, "manual", claim, now, {
+      type: "revoke_requested",
+      actor,
+      metadata: { reason: "manual", previousStatus: lease.status },
+    });
+    if (!claimed || !claim) return { outcome: "pending", lease: await view((await repo.find(lease.id)) ?? lease) };
+    const result = await deps.revoker.revokeClaimed(claimed, actor);
+    const current = (await repo.find(lease.id)) ?? claimed;
+    if (result.kind === "revoked") return { outcome: "revoked", lease: await view(current) };
+    return { outcome: "pending", lease: await view(current), ...(result.kind === "failed" ? { error: result.error } : {}) };
   }
 
   return {
@@ -129,21 +152,28 @@ export function createLeaseService(deps: {
     async revokeLease(principal: Principal, meta: RequestMeta | undefined, ref: LeaseRef): Promise<RevokeOutcome> {
       const lease = await find(ref);
       assertMayAct(principal, lease, LeaseMessages.forbiddenDelete);
-      if (isFinal(lease.status)) return { outcome: "already_revoked", lease: await view(lease) };
-      if (lease.status === "CREATING") throw new LeaseBusyError(LeaseMessages.creatingCannotRevoke);
+      return revokeNow(actorOf(principal, meta), lease);
+    },
+
+    /** For callers that checked access themselves (the /v1/dynamic/ surface's policies). */
+    revokeNow,
+
+    /**
+     * Moves an ACTIVE lease's expiry to `expiresAt` (the /v1/dynamic/ surface's Vault-style renewal,
+     * computed by the caller, who also checked access): upstream first (Postgres VALID UNTIL), then
+     * the row, guarded against a concurrent change; ttl_seconds becomes the lease's total lifetime.
+     */
+    async extendLease(actor: Actor, lease: LeaseRecord, expiresAt: Date, metadata: Record<string, unknown>): Promise<LeaseRecord> {
+      await renewUpstream(lease, expiresAt);
       const now = clock.now();
-      const actor = actorOf(principal, meta);
-      const claim = deps.paused ? null : { by: deps.instanceId, until: new Date(now.getTime() + deps.claimTtlMs) };
-      const claimed = await repo.requestRevocation(lease.id, "manual", claim, now, {
-        type: "revoke_requested",
+      const total = Math.round((expiresAt.getTime() - lease.createdAt.getTime()) / 1000);
+      const renewed = await repo.renewTo(lease.id, expiresAt, total, lease.expiresAt, now, {
+        type: "renewed",
         actor,
-        metadata: { reason: "manual", previousStatus: lease.status },
+        metadata: { ...metadata, expiresAt: expiresAt.toISOString() },
       });
-      if (!claimed || !claim) return { outcome: "pending", lease: await view((await repo.find(lease.id)) ?? lease) };
-      const result = await deps.revoker.revokeClaimed(claimed, actor);
-      const current = (await repo.find(lease.id)) ?? claimed;
-      if (result.kind === "revoked") return { outcome: "revoked", lease: await view(current) };
-      return { outcome: "pending", lease: await view(current), ...(result.kind === "failed" ? { error: result.error } : {}) };
+      if (!renewed) throw new LeaseBusyError("The lease changed while it was being renewed; try again.");
+      return renewed;
     },
 
     /** Owner/Admin only: REVOKED (forced) without upstream confirmation; audited with a warning. */
@@ -159,7 +189,7 @@ export function createLeaseService(deps: {
       });
       if (!forced) return { outcome: "already_revoked" as const, lease: await view((await repo.find(lease.id)) ?? lease) };
       deps.log?.warn({ leaseId: lease.id, identity: lease.upstreamIdentity, provider: lease.provider }, "lease force-revoked; the upstream credential may still exist");
-      const env = await deps.apps?.findEnvironment(lease.environmentId).catch(() => null);
+      const env = lease.environmentId ? await deps.apps?.findEnvironment(lease.environmentId).catch(() => null) : null;
       deps.audit.record([
         {
           eventType: "lease.force_revoke",
@@ -168,7 +198,7 @@ export function createLeaseService(deps: {
           ipAddress: meta?.ipAddress,
           userAgent: meta?.userAgent,
           appId: env?.appId,
-          environmentId: lease.environmentId,
+          environmentId: lease.environmentId ?? undefined,
           secretId: lease.dynamicSecretId ?? undefined,
           metadata: { leaseId: lease.id, identity: lease.upstreamIdentity, previousStatus: lease.status },
         },

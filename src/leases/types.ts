@@ -14,7 +14,7 @@ export type { LeaseStatus };
  *                           | CREATE_FAILED (creation_failed)            (after max attempts)
  *   any live status ──force (Owner/Admin)──▶ REVOKED (forced)
  */
-export type RevokeReason = "manual" | "expired" | "definition_deleted" | "creation_failed" | "forced";
+export type RevokeReason = "manual" | "expired" | "definition_deleted" | "creation_failed" | "forced" | "engine_revoke";
 
 /** Statuses in which nothing more happens to a lease. */
 export const FINAL_STATUSES: readonly LeaseStatus[] = ["REVOKED", "EXPIRED", "CREATE_FAILED"];
@@ -28,6 +28,7 @@ export function finalStatusFor(reason: string | null): LeaseStatus {
   switch (reason) {
     case "manual":
     case "forced":
+    case "engine_revoke":
       return "REVOKED";
     case "creation_failed":
       return "CREATE_FAILED";
@@ -40,7 +41,13 @@ export function finalStatusFor(reason: string | null): LeaseStatus {
 export interface LeaseRecord {
   id: string;
   dynamicSecretId: string | null;
-  environmentId: string;
+  /** Null for leases minted on the server-wide engine surface (/v1/dynamic/). */
+  environmentId: string | null;
+  /** The engine and role a lease was minted from (/v1/dynamic/, or a Phase secret backed by one). */
+  engineId: string | null;
+  engineRole: string | null;
+  /** The caller's metadata from /v1/dynamic/ creds requests (never secrets). */
+  metadata: unknown;
   provider: string;
   name: string;
   description: string;

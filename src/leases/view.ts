@@ -12,7 +12,7 @@ export interface LeaseView {
   description: string;
   /** The dynamic secret (definition) id; null once the definition is gone for good. */
   secretId: string | null;
-  environmentId: string;
+  environmentId: string | null;
   provider: string;
   /** Cumulative TTL granted, seconds (Phase's lease.ttl). */
   ttl: number;

@@ -4,6 +4,9 @@ export function pgTimestamp(d: Date): string {
   return `${t.toISOString().slice(0, 19).replace("T", " ")}+00`;
 }
 
+/** Advisory lock (transaction scope) taken around revocations' ACL edits on a target database. */
+export const ACL_LOCK = 72707370;
+
 /**
  * Revokes whatever the role (name in leasehold.revoke_role) was granted directly in this database,
  * object by object, found through the ACLs (aclexplode). Blanket "REVOKE ALL ON ALL TABLES/SCHEMA/
@@ -31,7 +34,7 @@ BEGIN
     ) g
   LOOP
     IF NOT locked THEN
-      PERFORM pg_advisory_xact_lock(72707370);
+      PERFORM pg_advisory_xact_lock(${ACL_LOCK});
       locked := true;
     END IF;
     BEGIN

@@ -3,7 +3,8 @@ import pg from "pg";
 import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
-import { pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
+import { scramVerifier } from "./postgresql-scram.js";
+import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
   type CreateContext,
@@ -51,7 +52,8 @@ function checkName(identity: string): string {
  * Limits: REASSIGN OWNED / DROP OWNED only act on the database in connection_url, so objects or
  * grants in other databases make DROP ROLE fail (2BP01, permanent); so do grants made by another
  * grantor when the root is not superuser. Custom revocation statements run in one transaction
- * and do not terminate sessions unless they say so.
+ * (after the same membership grant for a root that is not superuser) and do not terminate
+ * sessions unless they say so.
  */
 export function createPostgresProvider(opts: PostgresProviderOptions = {}): PostgresProvider {
   const bufferMs = (opts.expiryBufferSeconds ?? 5) * 1000;
@@ -131,6 +133,11 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     for (const script of scripts) await c.query(renderTemplate(script, vars));
   }
 
+  async function isSuperuser(c: pg.PoolClient): Promise<boolean> {
+    const { rows } = await c.query<{ rolsuper: boolean }>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    return rows[0]?.rolsuper === true;
+  }
+
   async function defaultRevoke(c: pg.PoolClient, name: string): Promise<void> {
     const ident = c.escapeIdentifier(name);
     try {
@@ -141,8 +148,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     }
     // A CREATEROLE root that is not superuser needs membership in the role to terminate its
     // sessions and to REASSIGN/DROP OWNED; DROP ROLE removes the membership again.
-    const { rows } = await c.query<{ rolsuper: boolean }>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
-    if (!rows[0]?.rolsuper) await c.query(`GRANT ${ident} TO CURRENT_USER`);
+    if (!(await isSuperuser(c))) await c.query(`GRANT ${ident} TO CURRENT_USER`);
     await c.query(
       "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
       [name],
@@ -218,7 +224,16 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       const custom = config.revocation_statements ?? (Array.isArray(snapshot) ? (snapshot as string[]) : undefined);
       await withRoot(config, "role revocation", [], async (c) => {
         if (!(await roleExists(c, name))) return;
-        if (custom) await inTransaction(c, () => runScripts(c, custom, { name }));
+        if (custom) {
+          await inTransaction(c, async () => {
+            // As in the default revocation: a CREATEROLE root needs membership for DROP OWNED / REASSIGN OWNED,
+            // and ACL edits are serialised (REVOKE ... ON ALL TABLES of concurrent revocations
+            // otherwise fail with "tuple concurrently updated").
+            await c.query(`SELECT pg_advisory_xact_lock(${ACL_LOCK})`);
+            if (!(await isSuperuser(c))) await c.query(`GRANT ${c.escapeIdentifier(name)} TO CURRENT_USER`);
+            await runScripts(c, custom, { name });
+          });
+        }
         else await defaultRevoke(c, name);
       });
     },
@@ -229,6 +244,14 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       await withRoot(config, "role renewal", [], async (c) => {
         if (!(await roleExists(c, name))) throw new ProviderError(`Role ${name} no longer exists.`, false, "not_found");
         await inTransaction(c, () => runScripts(c, config.renew_statements ?? DEFAULT_RENEW, vars));
+      });
+    },
+
+    /** The root role's own password, sent as a SCRAM verifier (never in clear to the server's logs). */
+    async rotateRoot(config, newPassword) {
+      if (!PASSWORD_RE.test(newPassword)) throw new ProviderError("Invalid new root password.", false, "invalid_password");
+      await withRoot(config, "root password change", [newPassword], async (c) => {
+        await c.query(`ALTER ROLE CURRENT_USER WITH PASSWORD ${c.escapeLiteral(scramVerifier(newPassword))}`);
       });
     },
 

@@ -41,6 +41,12 @@ export interface Provider<Config = unknown> {
   /** Extends an upstream expiry, when the provider supports it (capabilities.renewableUpstream). */
   renew?(config: Config, revocation: RevocationData, expiresAt: Date): Promise<void>;
 
+  /**
+   * Changes the password of the root (admin) account `config` connects as to `newPassword`
+   * (rotate-root on /v1/dynamic/ engines). Optional: providers without it cannot rotate.
+   */
+  rotateRoot?(config: Config, newPassword: string): Promise<void>;
+
   /** Classifies a failure: retryable (network, throttling, lock timeout) or permanent. */
   classifyError(err: unknown): "retryable" | "permanent";
 

@@ -159,6 +159,28 @@ describe("generated Prisma client against the migrated schema", () => {
     );
   });
 
+  it("DynamicEngine (JSON config, sealed root), DynamicRole and a Lease minted from them (no environment)", async () => {
+    const engine = await roundTrip(
+      "DynamicEngine",
+      () =>
+        db.prisma.dynamicEngine.create({
+          data: { id: randomUUID(), name: "support-db", type: "database", plugin: "postgresql", provider: "postgresql", config: { connection_url: "postgresql://h/db" }, rootCipher: bytes(), defaultTtl: 3600, maxTtl: 86400 },
+        }),
+      () => db.prisma.dynamicEngine.findUniqueOrThrow({ where: { name: "support-db" } }),
+    );
+    expect(engine).toMatchObject({ rootPendingCipher: null, rootCredentialsPath: null, config: { connection_url: "postgresql://h/db" } });
+    await roundTrip(
+      "DynamicRole",
+      () => db.prisma.dynamicRole.create({ data: { id: randomUUID(), engineId: engine.id, name: "readonly", config: { creation_statements: ["x"] }, maxTtl: 28800 } }),
+      () => db.prisma.dynamicRole.findUniqueOrThrow({ where: { engineId_name: { engineId: engine.id, name: "readonly" } } }),
+    );
+    const now = new Date("2026-11-22T10:00:00.000Z");
+    const lease = await db.prisma.lease.create({
+      data: { id: randomUUID(), engineId: engine.id, engineRole: "readonly", metadata: { purpose: "report" }, provider: "postgresql", name: "support-db/readonly", status: "ACTIVE", ttlSeconds: 60, createdAt: now, expiresAt: now, upstreamIdentity: "v", stateCipher: bytes() },
+    });
+    expect(lease).toMatchObject({ environmentId: null, dynamicSecretId: null, engineRole: "readonly", metadata: { purpose: "report" } });
+  });
+
   it("covered every model of the generated client", () => {
     expect([...covered].sort()).toEqual(Object.keys(Prisma.ModelName).sort());
   });
