@@ -2,6 +2,7 @@ import { authenticate } from "../../auth/hooks.js";
 import type { Container } from "../../container.js";
 import type { App } from "../../http/types.js";
 import { registerEngineRoutes } from "./engine-routes.js";
+import { documentEngineRoute } from "./openapi.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 
 /**
@@ -13,6 +14,7 @@ export async function registerDynamicEngineRoutes(app: App, c: Container): Promi
   await app.register(async (scope: App) => {
     scope.addHook("onRoute", (route) => {
       route.config = { ...(route.config ?? {}), errorCodes: true };
+      documentEngineRoute(route);
     });
     scope.addHook("onRequest", authenticate(c.authenticator));
     registerEngineRoutes(scope, c);
