@@ -39,6 +39,13 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
   const onRequest = phaseAuthenticate(c.authenticator, c.contexts);
   const meta = (req: FastifyRequest) => requestMeta(req, c.config.TRUST_PROXY);
 
+  /** Definition changes are audited like management actions (never with their config). */
+  const audit = (req: FastifyRequest, env: EnvironmentRecord, eventType: string, def: { id: string; name: string; path: string; provider: string }) =>
+    c.audit.record([{
+      eventType, occurredAt: c.clock.now(), principal: principalOf(req), ...meta(req), appId: env.appId, environmentId: env.id,
+      path: def.path, metadata: { dynamic_secret_id: def.id, name: def.name, provider: def.provider },
+    }]);
+
   /** A definition of this environment (another environment's id is "not found" here). */
   async function definitionIn(env: EnvironmentRecord, id: string) {
     const def = await c.dynamicSecrets.get(id);
@@ -64,6 +71,7 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
       const env = environmentOf(req);
       const input = parseDefinitionCreate(jsonObjectBody(req), env.id);
       const def = await c.dynamicSecrets.create(principalOf(req), input).catch((e: unknown) => Promise.reject(withWireFieldNames(e)));
+      audit(req, env, "dynamic_secret.create", def);
       return reply.code(201).send(toPhaseDynamicSecret(def));
     });
 
@@ -74,15 +82,17 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
       const input = parseDefinitionUpdate(body);
       await definitionIn(env, id);
       const def = await c.dynamicSecrets.update(principalOf(req), id, input).catch((e: unknown) => Promise.reject(withWireFieldNames(e)));
+      audit(req, env, "dynamic_secret.update", def);
       return toPhaseDynamicSecret(def);
     });
 
     scope.delete(url, { onRequest, ...phaseDocs(prefix, path, DYNAMIC.remove) }, async (req) => {
       const env = environmentOf(req);
       const id = definitionIdOf(queryOf(req), optionalJsonObject(req));
-      await definitionIn(env, id);
+      const def = await definitionIn(env, id);
       const principal = principalOf(req);
       const { revokingLeases: n } = await c.dynamicSecrets.delete(principal, id, { principal, ...meta(req) });
+      audit(req, env, "dynamic_secret.delete", def);
       return { message: `Dynamic secret deleted; ${n} active lease${n === 1 ? " is" : "s are"} being revoked` };
     });
 
