@@ -12,7 +12,7 @@ describe("GET /v1/audit/events", () => {
   const ALL_NEWEST_FIRST = [
     // At `leases`: lease_events sort after audit_events at one instant, so they come first here.
     "lease.force_revoked", "lease.revoked", "lease.revoke_requested", "lease.renewed", "lease.created", "lease.created",
-    "lease.force_revoke",
+    "lease.force_revoke", "dynamic_secret.create",
     // At `read`, `write`, `setup`, then the bootstrap an hour earlier.
     "secret.read", "secret.read",
     "secret.create", "secret.create", "secret.create",
@@ -105,7 +105,7 @@ describe("GET /v1/audit/events", () => {
       const events = await only({ app_id: f.alpha.id });
       expect(types(events)).toEqual([
         "lease.force_revoked", "lease.revoked", "lease.revoke_requested", "lease.renewed", "lease.created", "lease.created",
-        "lease.force_revoke", "secret.read", "secret.create", "secret.create", "access.grant", "app.create",
+        "lease.force_revoke", "dynamic_secret.create", "secret.read", "secret.create", "secret.create", "access.grant", "app.create",
       ]);
       expect(events.every((e) => e.app_id === f.alpha.id)).toBe(true);
       expect(types(await only({ app_id: f.beta.id }))).toEqual(["secret.read", "secret.create", "access.grant", "app.create"]);
@@ -120,7 +120,7 @@ describe("GET /v1/audit/events", () => {
       const alphaDev = await only({ environment: "Development", app_id: f.alpha.id });
       expect(types(alphaDev)).toEqual([
         "lease.force_revoked", "lease.revoked", "lease.revoke_requested", "lease.renewed", "lease.created", "lease.created",
-        "lease.force_revoke", "secret.read", "secret.create", "secret.create", "access.grant",
+        "lease.force_revoke", "dynamic_secret.create", "secret.read", "secret.create", "secret.create", "access.grant",
       ]);
       expect(alphaDev.every((e) => e.environment_id === f.alpha.dev)).toBe(true);
     });
@@ -138,7 +138,7 @@ describe("GET /v1/audit/events", () => {
 
       const byOwner = await only({ account: f.ownerId });
       expect(types(byOwner)).toEqual([
-        "lease.force_revoked", "lease.force_revoke",
+        "lease.force_revoked", "lease.force_revoke", "dynamic_secret.create",
         "token.create", "user.create", "token.create", "user.create", "access.grant", "access.grant", "token.create",
         "service_account.create", "app.create", "app.create",
       ]);
