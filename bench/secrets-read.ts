@@ -130,6 +130,7 @@ async function main(): Promise<void> {
       name: "baseline",
       script: join(ROOT, "bench", "baseline-server.ts"),
       env: { DATABASE_URL: dbUrl, ENVIRONMENT_ID: envId },
+      nodeArgs: PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}-baseline`] : [],
     });
     running.push(baseline);
 

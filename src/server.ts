@@ -59,6 +59,9 @@ export async function prepare(config: Config, log: Logger, opts: StartOptions = 
     const issued = await container.identityService.bootstrap({ token: config.LEASEHOLD_BOOTSTRAP_TOKEN });
     if (issued && !config.LEASEHOLD_BOOTSTRAP_TOKEN) opts.onBootstrap?.(issued.token);
     if (issued) log.info({ tokenId: issued.id }, "created the first Owner");
+    if (!issued && config.LEASEHOLD_BOOTSTRAP_TOKEN) {
+      log.warn("LEASEHOLD_BOOTSTRAP_TOKEN is set but an Owner already exists: it was ignored (it is used only by the first start); remove it from the environment");
+    }
     return { container, db, bootstrapped: issued };
   } catch (e) {
     await db.close().catch(() => undefined);
