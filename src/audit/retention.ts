@@ -1,9 +1,9 @@
-import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Database } from "../db/database.js";
 import type { AuditSink } from "./events.js";
 import { systemEvent } from "./management-events.js";
+import { createPeriodicJob } from "../jobs/periodic.js";
 
 const DAY_MS = 86_400_000;
 
@@ -49,8 +49,6 @@ export function createAuditRetention(deps: {
   log?: Logger | undefined;
 }) {
   const { settings, clock } = deps;
-  let task: ScheduledTask | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
   let stopping = false;
 
   async function pruneTable(sql: string, before: Date): Promise<number> {
@@ -76,43 +74,27 @@ export function createAuditRetention(deps: {
     return { auditEvents, leaseEvents, before };
   }
 
-  /** One pruning pass; calls queue behind a pass already running (cron or manual). */
-  function pass(): Promise<PruneResult> {
-    const run = chain.then(runOnce);
-    chain = run.catch(() => undefined);
-    return run;
-  }
-
-  const cronLogger = {
-    info: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
-    warn: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
-    error: (m: string | Error, err?: Error) => deps.log?.error({ component: "node-cron", err: err ?? m }, "audit retention task error"),
-    debug: (m: string | Error) => deps.log?.trace({ component: "node-cron" }, String(m)),
-  };
+  const job = createPeriodicJob({
+    name: "leasehold-audit-retention",
+    schedule: settings.schedule,
+    label: "audit retention pass",
+    log: deps.log,
+    run: runOnce,
+  });
 
   return {
-    runOnce: pass,
+    /** One pruning pass; calls queue behind a pass already running (cron or manual). */
+    runOnce: job.runNow,
     /** Starts the schedule (no-op with retention 0 or schedule "off"). */
     start(): void {
-      if (task || settings.days <= 0 || settings.schedule === "off") return;
+      if (settings.days <= 0 || settings.schedule === "off") return;
       stopping = false;
-      task = cron.schedule(
-        settings.schedule,
-        async () => {
-          await pass().catch((err: unknown) => deps.log?.error({ err }, "audit retention pass failed"));
-        },
-        { name: "leasehold-audit-retention", noOverlap: true, logger: cronLogger, suppressMissedWarning: true },
-      );
+      job.start();
     },
     /** No new passes; a pass under way stops after its current batch. */
     async stop(): Promise<void> {
       stopping = true;
-      if (task) {
-        await task.stop();
-        await task.destroy();
-        task = undefined;
-      }
-      await chain;
+      await job.stop();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
+import { createPeriodicJob } from "../jobs/periodic.js";
 import type { ServerKeys } from "../keys/server-keys.js";
 import { createKeyedLimiter } from "./limiter.js";
 import type { LeaseRepository } from "./repository.js";
@@ -51,9 +51,7 @@ export function createReaper(deps: {
 }) {
   const { repo, clock, settings, instanceId } = deps;
   const limiter = createKeyedLimiter(settings.concurrencyPerTarget);
-  let chain: Promise<unknown> = Promise.resolve();
   let stopping = false;
-  let task: ScheduledTask | undefined;
 
   async function targetOf(lease: LeaseRecord): Promise<string> {
     try {
@@ -113,45 +111,28 @@ export function createReaper(deps: {
     return result;
   }
 
-  /** One pass over due leases; calls queue behind a pass already running (cron or manual). */
-  function tick(): Promise<TickResult> {
-    const run = chain.then(runOnce);
-    chain = run.catch(() => undefined);
-    return run;
-  }
-
-  const cronLogger = {
-    info: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
-    // With noOverlap a blocked run is expected whenever a pass takes over a second.
-    warn: (m: string) => deps.log?.debug({ component: "node-cron" }, m),
-    error: (m: string | Error, err?: Error) => deps.log?.error({ component: "node-cron", err: err ?? m }, "reaper task error"),
-    debug: (m: string | Error) => deps.log?.trace({ component: "node-cron" }, String(m)),
-  };
+  const job = createPeriodicJob({
+    name: `leasehold-reaper-${instanceId}`,
+    schedule: settings.schedule,
+    label: "reaper tick",
+    log: deps.log,
+    run: runOnce,
+  });
 
   return {
-    tick,
+    /** One pass over due leases; calls queue behind a pass already running (cron or manual). */
+    tick: job.runNow,
     /** Starts the schedule (no-op when "off"). */
     start(): void {
-      if (task || settings.schedule === "off") return;
+      if (settings.schedule === "off") return;
       if (settings.paused) deps.log?.warn("LEASEHOLD_REVOCATION_PAUSED: leases will not be revoked until it is unset");
       stopping = false;
-      task = cron.schedule(
-        settings.schedule,
-        async () => {
-          await tick().catch((err: unknown) => deps.log?.error({ err }, "reaper tick failed"));
-        },
-        { name: `leasehold-reaper-${instanceId}`, noOverlap: true, logger: cronLogger, suppressMissedWarning: true },
-      );
+      job.start();
     },
     /** Graceful: no new ticks, in-flight revocations finish, queued claims are handed back (due now). */
     async stop(): Promise<void> {
       stopping = true;
-      if (task) {
-        await task.stop();
-        await task.destroy();
-        task = undefined;
-      }
-      await chain;
+      await job.stop();
       await repo.releaseAll(instanceId, clock.now());
     },
   };
