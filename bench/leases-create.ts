@@ -3,13 +3,17 @@
  * the lease service (what the HTTP routes call): p50/p99 latency and leases/s at concurrency 1
  * and 10. Baseline in the same run: the provider's create alone (plan + CREATE ROLE transaction),
  * i.e. the cost without the lease bookkeeping (sealed state, CREATING insert, conditional
- * activate + event). Also manual revoke latency (inline revocation) at concurrency 1.
+ * activate + event). Also the same through HTTP (Phase's GET /v1/secrets/dynamic/?lease=true,
+ * Fastify listening on loopback in this process, fetch as the client), and manual revoke latency
+ * (inline revocation) at concurrency 1.
  * Targets: create p50 <= 20 ms, p99 <= 100 ms.
  *
  * Env: BENCH_N1 (calls at concurrency 1, default 300), BENCH_N10 (at 10, default 1000),
  * DATABASE_URL (admin connection).
  */
 import { randomUUID } from "node:crypto";
+import { buildApp } from "../src/app.js";
+import { createLogger } from "../src/logger.js";
 import type { Provider } from "../src/providers/provider.js";
 import { createBenchDb, dropRoles, machine, measureCalls, openBenchServer, writeResult, type LatencyFigures } from "./leases-support.js";
 
@@ -37,6 +41,15 @@ try {
     }
   };
   const viaService = () => s.container.leases.createLease(s.owner, undefined, { secretId: s.secretId, ttl: 3600 });
+  const app = await buildApp(s.container, { logger: createLogger("error") });
+  const base = await app.listen({ host: "127.0.0.1", port: 0 });
+  const leaseUrl = `${base}/v1/secrets/dynamic/?app_id=${s.appId}&env=Production&id=${s.secretId}&lease=true&ttl=3600`;
+  const headers = { Authorization: `Bearer User ${s.env["LEASEHOLD_BOOTSTRAP_TOKEN"]}` };
+  const viaHttp = async () => {
+    const res = await fetch(leaseUrl, { headers });
+    const body = (await res.json()) as { lease?: { id: string } }[];
+    if (res.status !== 200 || !body[0]?.lease) throw new Error(`lease over HTTP: ${res.status}`);
+  };
 
   // Warm-up: pools, JIT, the server key.
   for (let i = 0; i < 20; i++) await viaService();
@@ -45,6 +58,10 @@ try {
   results["leaseCreate_c1"] = await measureCalls(N1, 1, viaService);
   results["providerCreate_c10"] = await measureCalls(N10, 10, providerOnly);
   results["leaseCreate_c10"] = await measureCalls(N10, 10, viaService);
+  for (let i = 0; i < 20; i++) await viaHttp();
+  results["httpLeaseCreate_c1"] = await measureCalls(N1, 1, viaHttp);
+  results["httpLeaseCreate_c10"] = await measureCalls(N10, 10, viaHttp);
+  await app.close();
 
   const toRevoke: string[] = [];
   for (let i = 0; i < 200; i++) toRevoke.push((await viaService()).lease.id);

@@ -48,6 +48,8 @@ export async function dropRoles(prefix: string): Promise<void> {
 export interface BenchServer {
   container: Container;
   owner: Principal;
+  /** The app holding the definition (environment Production). */
+  appId: string;
   secretId: string;
   prefix: string;
   env: Record<string, string>;
@@ -98,6 +100,7 @@ export async function openBenchServer(db: BenchDb, opts: { revocation?: "default
   return {
     container,
     owner,
+    appId: app.id,
     secretId: def.id,
     prefix,
     env,
