@@ -17,3 +17,8 @@ export function isUniqueViolation(e: unknown): boolean {
 export function isRecordNotFound(e: unknown): boolean {
   return code(e) === "P2025";
 }
+
+/** A foreign key was violated (P2003): the row it points at was deleted meanwhile. */
+export function isForeignKeyViolation(e: unknown): boolean {
+  return code(e) === "P2003" || code(e) === "23503" || /foreign key constraint/i.test(String((e as Error)?.message ?? ""));
+}

@@ -2,7 +2,7 @@ import type { AuditSink, RequestMeta } from "../audit/events.js";
 import { isUuid } from "../auth/environment-context.js";
 import { isAdmin, type Principal } from "../auth/principal.js";
 import type { Clock } from "../clock.js";
-import { isUniqueViolation } from "../db/prisma-errors.js";
+import { isForeignKeyViolation, isUniqueViolation } from "../db/prisma-errors.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { IdentityRepository } from "../identity/repository.js";
 import { PERMISSIONS, type AccessPolicies, type Permission } from "./access.js";
@@ -120,8 +120,10 @@ function management(deps: PolicyServiceDeps) {
         record(actor, "policy.bind", { policy: name, ...accountMeta(account) });
         return binding;
       } catch (e) {
-        // A unique violation: already bound. (A policy deleted meanwhile is a foreign-key error: 500 is fine.)
+        // A unique violation: already bound. A foreign-key violation: the policy or the account
+        // was deleted between the checks above and the insert.
         if (isUniqueViolation(e)) throw new ConflictError(`Policy '${name}' is already bound to this ${who(account)}.`);
+        if (isForeignKeyViolation(e)) throw notFound(name);
         throw e;
       }
     },
