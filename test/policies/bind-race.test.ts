@@ -19,7 +19,7 @@ it("a policy deleted between the bind's checks and its insert is a 404, not a 50
   const racing = { ...repo, bind: async (...args: Parameters<typeof repo.bind>) => (await repo.delete("vanishing"), repo.bind(...args)) };
   const svc = createPolicyService({ policies: racing, identity: createIdentityRepository(db), clock: c.clock, audit: c.audit });
   const owner = await c.authenticator.authenticate({ type: undefined, token: t.ownerToken });
-  const actor = { principal: owner, meta: {} };
+  const actor = { principal: owner, meta: { ipAddress: "127.0.0.1", userAgent: "test" } };
   await svc.createPolicy(actor, "vanishing", [{ path_pattern: "dynamic/leases/**", permissions: ["revoke"] }]);
   const sa = await c.identityService.createServiceAccount("racer");
 
