@@ -98,6 +98,17 @@ describe("the OpenAPI document and /docs", () => {
     expect(params).toEqual(["app_id*", "env*", "path", "key", "tags", "dynamic", "lease", "lease_ttl"]);
   });
 
+  it("the /v1/dynamic/ engine API documents its request bodies (hand-validated, so documentation only)", () => {
+    const body = (method: string, path: string) => doc.paths[path]?.[method]?.requestBody?.content?.["application/json"]?.schema;
+    const engine = body("post", "/v1/dynamic/engines");
+    expect(engine.required).toEqual(["name", "type", "config"]);
+    expect(Object.keys(engine.properties.config.properties)).toContain("root_credentials_path");
+    expect(Object.keys(body("post", "/v1/dynamic/engines/{engine}/creds/{role}").properties)).toEqual(["ttl", "metadata"]);
+    expect(body("post", "/v1/dynamic/leases/revoke-prefix").required).toEqual(["prefix", "engine"]);
+    expect(Object.keys(body("post", "/v1/dynamic/leases/{id}/renew").properties)).toEqual(["increment"]);
+    expect(body("patch", "/v1/dynamic/engines/{engine}").required).toBeUndefined();
+  });
+
   it("Phase's documented reply schemas describe the real replies exactly (no field missing or extra)", async () => {
     const q = `app_id=${f.appId}&env=development`;
     /** Parses with the documented schema: a field the schema does not list would be stripped, and differ. */
