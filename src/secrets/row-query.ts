@@ -1,19 +1,9 @@
 import type { Bytes } from "../crypto/aead.js";
+import type { NewSecretRow } from "./repository-writes.js";
 import type { SecretType } from "./types.js";
 
 /** A live secret with its tag names and (when asked for a user) that user's override, still sealed. */
-export interface SecretRow {
-  id: string;
-  folderId: string | null;
-  path: string;
-  keyDigest: string;
-  keyCipher: Bytes;
-  valueCipher: Bytes;
-  commentCipher: Bytes;
-  type: SecretType;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
+export interface SecretRow extends Omit<NewSecretRow, "environmentId"> {
   tags: string[];
   overrideId: string | null;
   overrideCipher: Bytes | null;

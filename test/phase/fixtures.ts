@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 export interface Account {
@@ -65,3 +66,20 @@ export function secretsClient(f: PhaseFixture, auth: string, env = "Development"
     get: (extra: Record<string, string> = {}) => f.t.http.get(f.url(env, extra)).set("Authorization", auth),
   };
 }
+
+/** GET as `client`, expecting 200: the listed secrets. */
+export async function listed(client: ReturnType<typeof secretsClient>, extra: Record<string, string> = {}): Promise<WireSecret[]> {
+  const res = await client.get(extra);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** POST as `client`, expecting 200: the created secrets. */
+export async function createdBy(client: ReturnType<typeof secretsClient>, secrets: unknown[]): Promise<WireSecret[]> {
+  const res = await client.post(secrets);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** Empties the fixture's secrets, folders and tags between scenarios. */
+export const wipeSecrets = (f: PhaseFixture) => f.t.db.query(`TRUNCATE secrets, folders, tags CASCADE`);

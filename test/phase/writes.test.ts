@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { phaseFixture, secretsClient, type PhaseFixture, type WireSecret } from "./fixtures.js";
+import { createdBy, listed, phaseFixture, secretsClient, wipeSecrets, type PhaseFixture } from "./fixtures.js";
 
 let f: PhaseFixture;
 let sa: ReturnType<typeof secretsClient>;
@@ -12,17 +12,9 @@ afterAll(async () => f?.close());
 const post = (secrets: unknown[]) => sa.post(secrets);
 const put = (secrets: unknown[]) => sa.put(secrets);
 const del = (ids: string[]) => sa.del(ids);
-const list = async (extra: Record<string, string> = {}): Promise<WireSecret[]> => {
-  const res = await sa.get(extra);
-  expect(res.status).toBe(200);
-  return res.body;
-};
-const created = async (secrets: unknown[]): Promise<WireSecret[]> => {
-  const res = await post(secrets);
-  expect(res.status).toBe(200);
-  return res.body;
-};
-const wipe = () => f.t.db.query(`TRUNCATE secrets, folders, tags CASCADE`);
+const list = (extra: Record<string, string> = {}) => listed(sa, extra);
+const created = (secrets: unknown[]) => createdBy(sa, secrets);
+const wipe = () => wipeSecrets(f);
 
 describe("types, sealed rules and versions", () => {
   beforeAll(wipe);
