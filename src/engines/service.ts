@@ -96,10 +96,13 @@ export function createEngineService(deps: EngineServiceDeps) {
       } else if (c.root.kind === "path") {
         Object.assign(changes, { rootCipher: null, rootCredentialsPath: c.root.path, rootPendingCipher: null, rotationStartedAt: null });
       }
-      const connectionChanged = c.root.kind !== "none" || JSON.stringify(c.settings) !== JSON.stringify(engine.config);
-      if (connectionChanged) {
-        const next = { ...engine, ...changes } as EngineRecord;
-        await testOrReject(next, c.root.kind === "none" ? await sources.rootOf(next) : await rootOfInput(principal, engine.type, c));
+      const targetChanged = JSON.stringify(c.settings) !== JSON.stringify(engine.config);
+      // The stored root credentials are never sent to a target they were not given for.
+      if (targetChanged && c.root.kind === "none") {
+        throw EngineErrors.invalidConfig("Changing the connection settings requires config.root_credentials or config.root_credentials_path again.");
+      }
+      if (targetChanged || c.root.kind !== "none") {
+        await testOrReject({ ...engine, ...changes } as EngineRecord, await rootOfInput(principal, engine.type, c));
       }
       const updated = await repo.updateEngine(engine.id, changes, deps.clock.now());
       if (!updated) throw EngineErrors.engineNotFound(name);

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineFixture, readonlyRole, supportDb, type EngineFixture } from "./helpers.js";
 
@@ -24,6 +25,7 @@ describe("/v1/dynamic/engines and roles", () => {
       [{ ...good, config: { ...good.config, conection_url: "typo" } }, "invalid_config", /unknown field 'conection_url'/],
       [{ ...good, config: { ...good.config, connection_url: "mysql://{{username}}:{{password}}@h/db" } }, "invalid_config", /Invalid engine or role config: connection_url: must start with postgresql/],
       [{ ...good, config: { ...good.config, connection_url: "postgresql://admin:hunter2@127.0.0.1/db" } }, "invalid_config", /connection_url must not contain a password/],
+      [{ ...good, config: { ...good.config, connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1/db?sslmode=disable&Password=hunter2" } }, "invalid_config", /connection_url must not contain a password/],
       [{ ...good, default_ttl: "5x" }, "invalid_ttl", /default_ttl must be a positive duration/],
       [{ ...good, max_ttl: "0" }, "invalid_ttl", /max_ttl must be a positive duration/],
       [{ ...good, default_ttl: "48h" }, "ttl_exceeds_max", /default_ttl \(48h\) exceeds its max_ttl \(24h\)/],
@@ -68,6 +70,18 @@ describe("/v1/dynamic/engines and roles", () => {
     expect([badRoot.status, badRoot.body.code]).toEqual([400, "invalid_config"]);
     expect((await f.call("POST", "/v1/dynamic/engines/support-db/roles", f.admin, readonlyRole(f.target.root))).status).toBe(201);
     expect((await f.call("POST", "/v1/dynamic/engines/support-db/creds/readonly", f.admin, {})).status).toBe(200);
+
+    // Pointing the engine elsewhere without giving root credentials again is refused before any
+    // connection: the stored root password is never sent to a host it was not given for.
+    const contacted: string[] = [];
+    const trap = createServer((sock) => (contacted.push("connection"), sock.destroy()));
+    await new Promise<void>((r) => trap.listen(0, "127.0.0.1", r));
+    const trapUrl = `postgresql://{{username}}:{{password}}@127.0.0.1:${(trap.address() as AddressInfo).port}/db`;
+    const moved = await f.call("PATCH", "/v1/dynamic/engines/support-db", f.admin, { config: { connection_url: trapUrl } });
+    expect(moved.status).toBe(400);
+    expect(moved.body).toEqual({ error: "Changing the connection settings requires config.root_credentials or config.root_credentials_path again.", code: "invalid_config" });
+    await new Promise((r) => trap.close(r));
+    expect(contacted).toEqual([]);
 
     const put = await f.call("PUT", "/v1/dynamic/engines/support-db", f.admin, { config: { plugin: "postgresql", connection_url: f.target.connectionUrl }, max_ttl: "12h" });
     expect(put.status).toBe(200);
