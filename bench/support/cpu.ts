@@ -5,7 +5,8 @@ export interface CpuSample {
   server: number;
   /** Of `server`, the part spent in the kernel (system calls: socket reads and writes). */
   serverSystem: number;
-  postgres: number;
+  /** CPU seconds of each PostgreSQL process alive at the sample, by pid. */
+  postgres: Map<string, number>;
   client: number;
 }
 
@@ -31,14 +32,25 @@ function stat(pid: number | string): { comm: string; seconds: number; system: nu
 export function sampleCpu(serverPid: number): CpuSample | null {
   const server = stat(serverPid);
   if (!server) return null;
-  let postgres = 0;
+  const postgres = new Map<string, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(entry);
-    if (s && (s.comm === "postgres" || s.comm.startsWith("postgres:"))) postgres += s.seconds;
+    if (s && (s.comm === "postgres" || s.comm.startsWith("postgres:"))) postgres.set(entry, s.seconds);
   }
   const { user, system } = process.cpuUsage();
   return { server: server.seconds, serverSystem: server.system, postgres, client: (user + system) / 1e6 };
+}
+
+/**
+ * PostgreSQL CPU between two samples, process by process: a backend that started in between
+ * counts from zero, and one that exited (an idle pool connection closing) is left out rather than
+ * subtracting its whole lifetime's CPU from the sum.
+ */
+function postgresDelta(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Milliseconds of CPU per request between two samples. */
@@ -48,7 +60,7 @@ export function cpuPerRequest(before: CpuSample | null, after: CpuSample | null,
   return {
     serverMs: ms(before.server, after.server),
     serverSystemMs: ms(before.serverSystem, after.serverSystem),
-    postgresMs: ms(before.postgres, after.postgres),
+    postgresMs: ms(0, postgresDelta(before.postgres, after.postgres)),
     clientMs: ms(before.client, after.client),
   };
 }

@@ -3,7 +3,7 @@ import pg from "pg";
 import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
-import { scramVerifier } from "./postgresql-scram.js";
+import { scramVerifier, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
 import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
@@ -196,9 +196,12 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       if (!PASSWORD_RE.test(password)) throw new ProviderError("Invalid planned password.", false, "invalid_password");
       const validUntil = pgTimestamp(new Date(ctx.expiresAt.getTime() + bufferMs));
       const vars = { name, password, expiration: validUntil, ttl_seconds: String(ctx.ttlSeconds) };
+      // Hashed here, before a root connection is taken: the server stores the verifier as it is.
+      const verifier = await scramVerifierAsync(password);
+      const statements = config.creation_statements.map((s) => withVerifierInPasswordClauses(s, verifier));
       await withRoot(config, "role creation", [password], (c) =>
         inTransaction(c, async () => {
-          await runScripts(c, config.creation_statements, vars);
+          await runScripts(c, statements, vars);
           const { rows } = await c.query<{ needs: boolean }>(
             "SELECT rolvaliduntil IS NULL OR rolvaliduntil > $2::timestamptz AS needs FROM pg_roles WHERE rolname = $1",
             [name, validUntil],

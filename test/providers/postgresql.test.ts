@@ -1,6 +1,7 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createPostgresProvider, pgTimestamp, type PostgresConfig } from "../../src/providers/postgresql.js";
+import { withVerifierInPasswordClauses } from "../../src/providers/postgresql-scram.js";
 import { ProviderError, type CreateContext } from "../../src/providers/provider.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { connectAs, passwordCheckingHost, scramVerifies } from "./pg-helpers.js";
@@ -72,6 +73,26 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     expect(r?.rolvaliduntil?.toISOString()).toBe("2030-01-01T10:00:06.000Z");
     expect(scramVerifies(r?.rolpassword ?? "", password)).toBe(true);
     expect(scramVerifies(r?.rolpassword ?? "", `${password}x`)).toBe(false);
+  });
+
+  it("sends the server a SCRAM verifier, never the clear password (statement logs cannot capture it)", async () => {
+    const sent: string[] = [];
+    const original = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0];
+      sent.push(typeof q === "string" ? q : String((q as { text?: unknown })?.text ?? ""));
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original);
+    try {
+      const { name, password } = await issue(config({ creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN ENCRYPTED PASSWORD '{{ password }}';` }));
+      const create = sent.filter((q) => q.startsWith("CREATE ROLE"));
+      expect(create).toHaveLength(1);
+      expect(create[0]).toMatch(/ENCRYPTED PASSWORD 'SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+';$/);
+      expect(sent.some((q) => q.includes(password))).toBe(false);
+      expect(scramVerifies((await role(name))?.rolpassword ?? "", password)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("the new role can log in (its own session, not SET ROLE) and run SELECT 1", async () => {
@@ -345,6 +366,15 @@ describe("PostgreSQL provider: config and classification", () => {
     expect(provider.classifyError(Object.assign(new Error("tuple concurrently updated"), { code: "XX000" }))).toBe("retryable");
     expect(provider.classifyError(new Error("timeout exceeded when trying to connect"))).toBe("retryable");
     expect(provider.classifyError(new ProviderError("x", false))).toBe("permanent");
+  });
+
+  it("puts the verifier in PASSWORD '{{password}}' clauses only; other {{password}} uses stay for the template", () => {
+    const v = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy";
+    expect(withVerifierInPasswordClauses(`CREATE ROLE "{{name}}" LOGIN password '{{password}}'`, v)).toBe(`CREATE ROLE "{{name}}" LOGIN password '${v}'`);
+    expect(withVerifierInPasswordClauses(`ALTER ROLE x ENCRYPTED  PASSWORD '{{ password }}'; SELECT '{{password}}'`, v)).toBe(
+      `ALTER ROLE x ENCRYPTED  PASSWORD '${v}'; SELECT '{{password}}'`,
+    );
+    expect(withVerifierInPasswordClauses(`CREATE ROLE x PASSWORD $p${"$"}{{password}}$p$`, v)).toBe(`CREATE ROLE x PASSWORD $p${"$"}{{password}}$p$`);
   });
 
   it("formats Postgres timestamps in UTC, rounded up to the second", () => {
