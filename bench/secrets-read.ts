@@ -4,7 +4,12 @@
  * (b) a baseline Fastify + pg server reading the same rows with no auth, crypto or audit.
  * Prints req/s, p50, p99 and the ratio a/b; writes them to bench/results/.
  *
- * Env: BENCH_DURATION (seconds, default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (50),
+ * The 10 s of each server are measured as alternating slices of BENCH_SLICE seconds (default 2:
+ * leasehold, baseline, baseline, leasehold, ...): this machine's speed drifts by up to half within
+ * a minute, so two 10 s runs one after the other compare different machines. Req/s is over all
+ * slices; p50 is the median of the slices' p50, p99 the highest slice p99.
+ *
+ * Env: BENCH_DURATION (seconds per server, default 10), BENCH_SLICE (2), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (50),
  * BENCH_PROFILE=1 (Leasehold runs with --cpu-prof into a temporary directory it prints; summarise
  * with `npx tsx bench/profile-summary.ts <file>`), DATABASE_URL
  * (admin connection; default postgresql://postgres@127.0.0.1:5432/postgres).
@@ -25,6 +30,8 @@ const ADMIN_URL = process.env["DATABASE_URL"] ?? "postgresql://postgres@127.0.0.
 const DURATION = Number(process.env["BENCH_DURATION"] ?? 10);
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 2);
 const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 50);
+const SLICE = Number(process.env["BENCH_SLICE"] ?? 2);
+const SLICES = Math.max(1, Math.round(DURATION / SLICE));
 const PROFILE = process.env["BENCH_PROFILE"] === "1";
 const SECRETS = 50;
 
@@ -86,15 +93,25 @@ async function countReads(dbUrl: string): Promise<{ rows: number; complete: numb
   try {
     const { rows } = await c.query(
       `SELECT count(*)::int AS rows,
-              count(*) FILTER (WHERE cardinality(secret_ids) = $1 AND array_position(secret_ids, NULL) IS NULL
-                                 AND cardinality(key_digests) = $1 AND cardinality(versions) = $1)::int AS complete
-         FROM audit_events WHERE event_type = 'secret.read'`,
+              count(*) FILTER (WHERE cardinality(rs.secret_ids) = $1 AND array_position(rs.secret_ids, NULL) IS NULL
+                                 AND cardinality(rs.key_digests) = $1 AND cardinality(rs.versions) = $1)::int AS complete
+         FROM audit_events e LEFT JOIN audit_read_sets rs ON rs.id = e.read_set_id WHERE e.event_type = 'secret.read'`,
       [SECRETS],
     );
     return { rows: rows[0].rows, complete: rows[0].complete };
   } finally {
     await c.end();
   }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/** CPU per request over several measured slices (each a before/after pair of samples). */
+function cpuOverSlices(pairs: (CpuSample | null)[][], requests: number) {
+  const per = pairs.map(([b, a]) => cpuPerRequest(b ?? null, a ?? null, 1));
+  if (per.some((c) => c === null) || requests === 0) return null;
+  const total = (k: keyof NonNullable<(typeof per)[number]>) => Number((per.reduce((n, c) => n + c![k], 0) / requests).toFixed(3));
+  return { serverMs: total("serverMs"), serverSystemMs: total("serverSystemMs"), postgresMs: total("postgresMs"), clientMs: total("clientMs") };
 }
 
 const fmt = (f: LoadFigures) =>
@@ -139,24 +156,59 @@ async function main(): Promise<void> {
       { name: "baseline", url: baseline.url + "/v1/secrets/", headers: {} },
     ];
     const sizes = await Promise.all(targets.map((t) => bodySize(t.url, t.headers)));
-    console.log(`GET of ${SECRETS} secrets, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s, ${cpus().length} cores`);
+    console.log(`GET of ${SECRETS} secrets, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s in ${SLICES} alternating slices, ${cpus().length} cores`);
     targets.forEach((t, i) => console.log(`  ${t.name.padEnd(9)} response: ${sizes[i]!.bytes} bytes, ${sizes[i]!.items} secrets`));
 
-    const figures: Record<string, LoadFigures> = {};
+    // Alternate short slices, swapping which server goes first each time, so both see the same drift.
+    const totals = targets.map(() => ({ requests: 0, ok: 0, non2xx: 0, errors: 0, warmup: 0, p50s: [] as number[], p99s: [] as number[], cpu: [] as (CpuSample | null)[][] }));
+    for (const [i, t] of targets.entries()) {
+      totals[i]!.warmup = (await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: WARMUP, warmupSeconds: 0 })).ok;
+    }
+    const sliceRatios: number[] = [];
+    for (let slice = 0; slice < SLICES; slice++) {
+      const perSecond: number[] = [];
+      for (const i of slice % 2 === 0 ? [0, 1] : [1, 0]) {
+        const t = targets[i]!;
+        const pid = running[i]!.child.pid!;
+        const pair: (CpuSample | null)[] = [null, null];
+        const around = { before: () => void (pair[0] = sampleCpu(pid)), after: () => void (pair[1] = sampleCpu(pid)) };
+        const f = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: SLICE, warmupSeconds: 0, around });
+        const sum = totals[i]!;
+        sum.requests += f.requests;
+        sum.ok += f.ok;
+        sum.non2xx += f.non2xx;
+        sum.errors += f.errors;
+        sum.p50s.push(f.p50Ms);
+        sum.p99s.push(f.p99Ms);
+        sum.cpu.push(pair);
+        perSecond[i] = f.requestsPerSecond;
+      }
+      sliceRatios.push(perSecond[0]! / perSecond[1]!);
+    }
+    const figures: Record<string, LoadFigures & { p99MedianMs: number }> = {};
     const cpu: Record<string, ReturnType<typeof cpuPerRequest>> = {};
     for (const [i, t] of targets.entries()) {
-      let before: CpuSample | null = null;
-      let after: CpuSample | null = null;
-      const pid = running[i]!.child.pid!;
-      const around = { before: () => void (before = sampleCpu(pid)), after: () => void (after = sampleCpu(pid)) };
-      figures[t.name] = await measure({ url: t.url, headers: t.headers, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, around });
-      cpu[t.name] = cpuPerRequest(before, after, figures[t.name]!.requests);
+      const sum = totals[i]!;
+      figures[t.name] = {
+        requestsPerSecond: sum.requests / (SLICES * SLICE),
+        p50Ms: median(sum.p50s),
+        p99Ms: Math.max(...sum.p99s),
+        p99MedianMs: median(sum.p99s),
+        requests: sum.requests,
+        ok: sum.ok,
+        non2xx: sum.non2xx,
+        errors: sum.errors,
+        timeouts: 0,
+        bytesPerSecond: 0,
+        warmupRequests: sum.warmup,
+      };
+      cpu[t.name] = cpuOverSlices(sum.cpu, sum.requests);
       const c = cpu[t.name];
       const cpuText = c ? `   CPU/request: server ${c.serverMs} ms (kernel ${c.serverSystemMs}), postgres ${c.postgresMs} ms, client ${c.clientMs} ms` : "";
       console.log(`  ${t.name.padEnd(9)} ${fmt(figures[t.name]!)}${cpuText}`);
     }
     const ratio = figures["leasehold"]!.requestsPerSecond / figures["baseline"]!.requestsPerSecond;
-    console.log(`  ratio leasehold/baseline: ${ratio.toFixed(2)} (target >= 0.60)`);
+    console.log(`  ratio leasehold/baseline: ${ratio.toFixed(2)} (target >= 0.60); slice by slice: ${sliceRatios.map((r) => r.toFixed(2)).join(", ")}`);
 
     // Graceful shutdown flushes the audit buffer: every read must be in the trail afterwards.
     for (const p of running.splice(0).reverse()) await p.stop();
@@ -178,9 +230,12 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP,
       secrets: SECRETS,
       responseBytes: { leasehold: sizes[0]!.bytes, baseline: sizes[1]!.bytes },
+      slices: SLICES,
+      sliceSeconds: SLICE,
       leasehold: figures["leasehold"],
       baseline: figures["baseline"],
       ratio: Number(ratio.toFixed(3)),
+      sliceRatios: sliceRatios.map((r) => Number(r.toFixed(3))),
       cpuPerRequest: cpu,
       auditReadRowsAfterShutdown: audit.rows,
       auditReadRowsListingEverySecret: audit.complete,
@@ -188,7 +243,8 @@ async function main(): Promise<void> {
       profiled: PROFILE,
     };
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    const [low, high] = [completedReads, completedReads + 2 * CONNECTIONS];
+    // Each run (warm-up and measured) can cut off one request per connection that was still served.
+    const [low, high] = [completedReads, completedReads + (SLICES + 1) * CONNECTIONS];
     const audited = audit.rows >= low && audit.rows <= high && audit.complete === audit.rows ? "ok" : "MISMATCH";
     console.log(
       `  audit: ${audit.rows} secret.read rows after shutdown (${audit.complete} listing all ${SECRETS} secrets); ` +

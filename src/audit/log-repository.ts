@@ -24,7 +24,10 @@ export interface LogQuery {
   until?: Date | undefined;
 }
 
-/** One event as read from either table, columns named for the wire mapping in ./log-service.ts. */
+/**
+ * One event as read from either table, columns named for the wire mapping in ./log-service.ts. A
+ * read's lists come from its read set, or from the row itself when written before read sets.
+ */
 export interface LogRow extends Record<string, unknown> {
   src: EventSource;
   /** The row id (bigint) as text. */
@@ -55,8 +58,11 @@ const AUDIT_SELECT = `
   SELECT 'ae' AS src, e.id, e.occurred_at AS ts, e.event_type AS type, e.account_type,
          COALESCE(e.user_id, e.service_account_id) AS actor_id, e.token_id, e.ip_address, e.user_agent,
          e.app_id, e.environment_id, e.secret_id, e.path, e.key_digest, e.version,
-         e.secret_ids, e.key_digests, e.versions, e.paths, e.metadata ->> 'leaseId' AS lease_id, e.metadata
-    FROM audit_events e`;
+         COALESCE(e.secret_ids, rs.secret_ids) AS secret_ids, COALESCE(e.key_digests, rs.key_digests) AS key_digests,
+         COALESCE(e.versions, rs.versions) AS versions, COALESCE(e.paths, rs.paths) AS paths,
+         e.metadata ->> 'leaseId' AS lease_id, e.metadata
+    FROM audit_events e
+    LEFT JOIN audit_read_sets rs ON rs.id = e.read_set_id`;
 
 // Lease events carry no token id. App and environment come from the lease (its environment may be
 // gone: then app_id is null), the path from its definition.

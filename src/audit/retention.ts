@@ -4,6 +4,7 @@ import type { Database } from "../db/database.js";
 import type { AuditSink } from "./events.js";
 import { systemEvent } from "./management-events.js";
 import { createPeriodicJob } from "../jobs/periodic.js";
+import { READ_SET_TOUCH_SLACK } from "./insert.js";
 
 const DAY_MS = 86_400_000;
 
@@ -19,6 +20,16 @@ const PRUNE_LEASE_SQL = `
     SELECT le.id FROM lease_events le JOIN leases l ON l.id = le.lease_id
      WHERE le.created_at < $1 AND l.status IN ('REVOKED', 'EXPIRED', 'CREATE_FAILED')
      ORDER BY le.created_at LIMIT $2 FOR UPDATE OF le SKIP LOCKED)`;
+
+// A read set goes once no kept read can name it: every read naming it happened at most the slack
+// after its last_event_at (src/audit/insert.ts), so a set that old is named only by reads this pass
+// deleted. A writer naming it meanwhile either moves last_event_at first (the DELETE re-checks the
+// row and keeps it) or, after the DELETE, stores it again.
+const PRUNE_READ_SETS_SQL = `
+  DELETE FROM audit_read_sets WHERE id IN (
+    SELECT id FROM audit_read_sets WHERE last_event_at < $1::timestamptz - interval '${READ_SET_TOUCH_SLACK}'
+     ORDER BY last_event_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+   AND last_event_at < $1::timestamptz - interval '${READ_SET_TOUCH_SLACK}'`;
 
 export interface RetentionSettings {
   /** Events older than this are deleted; 0 keeps everything (the job never runs). */
@@ -54,7 +65,7 @@ export function createAuditRetention(deps: {
   async function pruneTable(sql: string, before: Date): Promise<number> {
     let total = 0;
     while (!stopping) {
-      const deleted = (await deps.db.query<{ id: string }>(`${sql} RETURNING id::text AS id`, [before, settings.batchSize])).length;
+      const deleted = (await deps.db.query<{ one: number }>(`${sql} RETURNING 1 AS one`, [before, settings.batchSize])).length;
       total += deleted;
       if (deleted < settings.batchSize) break;
     }
@@ -66,6 +77,8 @@ export function createAuditRetention(deps: {
     const now = clock.now();
     const before = new Date(now.getTime() - settings.days * DAY_MS);
     const auditEvents = await pruneTable(PRUNE_AUDIT_SQL, before);
+    // Only after every old read is gone (a pass stopped half-way leaves the sets for the next one).
+    if (!stopping) await pruneTable(PRUNE_READ_SETS_SQL, before);
     const leaseEvents = await pruneTable(PRUNE_LEASE_SQL, before);
     if (auditEvents + leaseEvents > 0) {
       deps.audit.record([systemEvent("audit.prune", now, { before: before.toISOString(), audit_events: auditEvents, lease_events: leaseEvents, retention_days: settings.days })]);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { AuditedSecret, AuditEventInput } from "./events.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -6,7 +7,20 @@ const INT4_MAX = 2_147_483_647;
 const TEXT_MAX = 1_024;
 
 /**
- * The audit_events row for an event. A batch is one INSERT, so one malformed event would fail the
+ * The secrets one read returned, as audit_read_sets stores them: `id` (hex) is the SHA-256 of the
+ * lists, so every read returning the same secrets at the same versions names the same set.
+ */
+export interface ReadSetRow {
+  id: string;
+  secretIds: (string | null)[];
+  keyDigests: (string | null)[];
+  versions: (number | null)[];
+  paths: (string | null)[];
+}
+
+/**
+ * The audit_events row for an event; an event listing secrets names its read set (`readSetId`)
+ * and carries it in `readSet` for the insert to store (src/audit/insert.ts). A batch is one INSERT, so one malformed event would fail the
  * whole batch on every retry and block the trail: values the columns would reject (a non-UUID id,
  * an invalid date, a version outside int4) are stored as NULL and kept, as text, under
  * `metadata.invalid`, so the row is still written and the oddity still visible.
@@ -41,14 +55,11 @@ export function toAuditRow(e: AuditEventInput) {
     path: text(e.path),
     keyDigest: text(e.keyDigest),
     version: versionOk ? (e.version ?? null) : null,
-    secretIds: list?.ids ?? null,
-    keyDigests: list?.digests ?? null,
-    versions: list?.versions ?? null,
-    paths: list?.paths ?? null,
+    readSetId: list?.id ?? null,
   };
   const hasInvalid = Object.keys(invalid).length > 0;
-  if (!e.metadata && !hasInvalid) return row;
-  return { ...row, metadata: { ...(e.metadata ?? {}), ...(hasInvalid ? { invalid } : {}) } as object };
+  const metadata = e.metadata || hasInvalid ? { metadata: { ...(e.metadata ?? {}), ...(hasInvalid ? { invalid } : {}) } as object } : {};
+  return { ...row, ...metadata, ...(list ? { readSet: list } : {}) };
 }
 
 export type AuditRow = ReturnType<typeof toAuditRow>;
@@ -56,7 +67,7 @@ export type AuditRow = ReturnType<typeof toAuditRow>;
 const isInt4 = (v: number) => Number.isInteger(v) && Math.abs(v) <= INT4_MAX;
 
 /** The parallel arrays of an event's secrets; an element a column would reject is NULL there and kept under `invalid`. */
-function secretLists(secrets: AuditedSecret[], invalid: Record<string, string>) {
+function secretLists(secrets: AuditedSecret[], invalid: Record<string, string>): ReadSetRow {
   const ids: (string | null)[] = [];
   const digests: (string | null)[] = [];
   const versions: (number | null)[] = [];
@@ -71,7 +82,8 @@ function secretLists(secrets: AuditedSecret[], invalid: Record<string, string>) 
     versions.push(versionOk ? s.version : null);
     paths.push(text(s.path));
   });
-  return { ids, digests, versions, paths };
+  const id = createHash("sha256").update(JSON.stringify([ids, digests, versions, paths])).digest("hex");
+  return { id, secretIds: ids, keyDigests: digests, versions, paths };
 }
 
 function text(v: string | undefined | null): string | null {

@@ -4,7 +4,7 @@ import type { AuditEventInput } from "../../src/audit/events.js";
 import { ManualClock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { readAll, readLog, types } from "./api-helpers.js";
+import { readAll, readLog, types, type WireEvent } from "./api-helpers.js";
 import { eventually } from "./support.js";
 
 const DAY = 86_400_000;
@@ -95,6 +95,33 @@ describe("audit retention", () => {
     s.clock.advance(DAY);
     expect(await s.server.container.auditRetention.runOnce()).toEqual({ auditEvents: 3, leaseEvents: 0, before: ago(29) });
     expect(types((await readLog(s, { event_type: "secret.read" })).body.events)).toEqual(Array(5).fill("secret.read"));
+  });
+
+  it("read sets go with the last kept read naming them; the reads kept still list their secrets", async () => {
+    const s = await start({ AUDIT_RETENTION_DAYS: "30" });
+    const list = (tag: string) => [0, 1].map((i) => ({ id: randomUUID(), keyDigest: `${tag}${i}`, version: 1, path: `/${tag}` }));
+    const [oldOnly, oldAndNew, edge] = [list("a"), list("b"), list("c")];
+    const read = async (secrets: ReturnType<typeof list>, at: Date) => {
+      s.server.container.audit.record([{ eventType: "secret.read", occurredAt: at, secrets }]);
+      await s.server.container.audit.flush();
+    };
+    await read(oldOnly, ago(400));
+    await read(oldOnly, ago(31));
+    await read(oldAndNew, ago(100));
+    await read(oldAndNew, ago(1)); // later batch: the set's last_event_at moves to ago(1)
+    await read(edge, new Date(ago(30).getTime() - 30 * 60_000)); // old, but within the hour's slack: its set stays
+    const digests = async () =>
+      (await s.db.query<{ d: string }>(`SELECT key_digests[1] AS d FROM audit_read_sets ORDER BY 1`)).map((r) => r.d);
+    expect(await digests()).toEqual(["a0", "b0", "c0"]);
+
+    expect(await s.server.container.auditRetention.runOnce()).toMatchObject({ auditEvents: 4 });
+    expect(await digests()).toEqual(["b0", "c0"]);
+    const reads: WireEvent[] = (await readLog(s, { event_type: "secret.read" })).body.events;
+    expect(reads.map((e) => e.secrets)).toEqual([oldAndNew.map((x) => ({ id: x.id, key_digest: x.keyDigest, version: 1, path: x.path }))]);
+    // The set left for its slack goes on a later pass, once the hour is over.
+    s.clock.advance(3_600_000);
+    await s.server.container.auditRetention.runOnce();
+    expect(await digests()).toEqual(["b0"]);
   });
 
   it("AUDIT_RETENTION_DAYS unset (or 0) keeps everything", async () => {

@@ -7,6 +7,7 @@ import { auditInserter } from "../../src/audit/insert.js";
 import { toAuditRow } from "../../src/audit/rows.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { secretEvents } from "./support.js";
+import { AUDIT_EVENTS_WITH_LISTS } from "../support/audit-sql.js";
 
 /** The embedded database (PGlite): one session, shared with Prisma's interactive transactions. */
 describe("audit inserts on the embedded database", () => {
@@ -44,7 +45,7 @@ describe("audit inserts on the embedded database", () => {
       { id: randomUUID(), keyDigest: "d2", version: 1, path: "/" },
     ];
     await auditInserter(db)([toAuditRow({ ...e!, secrets })]);
-    const rows = await db.query(`SELECT secret_ids, key_digests, versions, paths FROM audit_events WHERE event_type = 'listed.read'`);
+    const rows = await db.query(`SELECT secret_ids, key_digests, versions, paths FROM ${AUDIT_EVENTS_WITH_LISTS} WHERE event_type = 'listed.read'`);
     expect(rows).toEqual([
       { secret_ids: secrets.map((s) => s.id), key_digests: ["d1", "d2"], versions: [3, 1], paths: ['/x "y", {z}', "/"] },
     ]);

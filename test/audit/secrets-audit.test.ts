@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { AUDIT_EVENTS_WITH_LISTS } from "../support/audit-sql.js";
 
 /** End to end: Phase's secrets routes record who/what/where for every read and write. */
 describe("audit trail of /v1/secrets/", () => {
@@ -31,7 +32,7 @@ describe("audit trail of /v1/secrets/", () => {
     return t.db.query(
       `SELECT event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent, app_id,
               environment_id, secret_id, path, key_digest, version, secret_ids, key_digests, versions, paths
-         FROM audit_events WHERE event_type = $1 ORDER BY id`,
+         FROM ${AUDIT_EVENTS_WITH_LISTS} WHERE event_type = $1 ORDER BY id`,
       [type],
     );
   };

@@ -35,7 +35,7 @@ export async function openAuditDb(): Promise<AuditDb> {
       Number(
         (await test.query(`SELECT count(*) AS n FROM audit_events WHERE $1::text IS NULL OR event_type = $1`, [eventType ?? null]))[0]!["n"],
       ),
-    reset: async () => void (await test.query(`TRUNCATE audit_events, audit_insert_statements`)),
+    reset: async () => void (await test.query(`TRUNCATE audit_events, audit_read_sets, audit_insert_statements`)),
     async close() {
       await db.close();
       await test.drop();

@@ -4,6 +4,7 @@ import type { AuditSink } from "../../src/audit/events.js";
 import { auditInserter } from "../../src/audit/insert.js";
 import { createAuditWriter, type AuditWriterDeps } from "../../src/audit/writer.js";
 import { captureLogger, eventually, openAuditDb, secretEvents, type AuditDb } from "./support.js";
+import { AUDIT_EVENTS_WITH_LISTS } from "../support/audit-sql.js";
 
 const HOUR = 3_600_000;
 
@@ -198,7 +199,7 @@ describe("audit writer against PostgreSQL", () => {
     w.record([listed, ...secretEvents(2)]);
     await w.flush();
     expect(await a.insertStatements()).toBe(1);
-    const rows = await a.test.query(`SELECT secret_id, key_digest, version, path, secret_ids, key_digests, versions, paths FROM audit_events ORDER BY id`);
+    const rows = await a.test.query(`SELECT secret_id, key_digest, version, path, secret_ids, key_digests, versions, paths FROM ${AUDIT_EVENTS_WITH_LISTS} ORDER BY id`);
     expect(rows[0]).toEqual({
       secret_id: null,
       key_digest: null,
@@ -212,13 +213,39 @@ describe("audit writer against PostgreSQL", () => {
     for (const r of rows.slice(1)) expect(r).toMatchObject({ secret_ids: null, key_digests: null, versions: null, paths: null });
   });
 
+  it("reads returning the same secrets at the same versions share one read set, across batches; another version is another set", async () => {
+    const w = writer();
+    const ids = [randomUUID(), randomUUID()];
+    const list = (v: number) => ids.map((id, i) => ({ id, keyDigest: `d${i}`, version: i === 1 ? v : 1, path: "/" }));
+    const read = (v: number, at: number) => ({ ...secretEvents(1)[0]!, occurredAt: new Date(at), secrets: list(v) });
+    const T = Date.parse("2026-06-01T00:00:00Z");
+    w.record([read(1, T), read(1, T + 1_000), read(2, T + 2_000)]);
+    await w.flush();
+    w.record([read(1, T + 3_000)]); // within the hour: the set's last_event_at is left alone
+    await w.flush();
+    w.record([read(1, T + 2 * HOUR)]); // more than an hour later: moved forward
+    await w.flush();
+
+    const sets = await a.test.query<{ id: string; versions: number[]; last_event_at: Date }>(
+      `SELECT encode(id, 'hex') AS id, versions, last_event_at FROM audit_read_sets ORDER BY versions`,
+    );
+    expect(sets.map((s) => [s.versions, s.last_event_at.toISOString()])).toEqual([
+      [[1, 1], new Date(T + 2 * HOUR).toISOString()],
+      [[1, 2], new Date(T + 2_000).toISOString()],
+    ]);
+    const events = await a.test.query<{ set: string }>(`SELECT encode(read_set_id, 'hex') AS set FROM audit_events ORDER BY occurred_at`);
+    expect(events.map((e) => e.set)).toEqual([sets[0]!.id, sets[0]!.id, sets[1]!.id, sets[0]!.id, sets[0]!.id]);
+    // The rows themselves carry no lists any more.
+    expect(await a.test.query(`SELECT count(*)::int AS n FROM audit_events WHERE secret_ids IS NOT NULL OR paths IS NOT NULL`)).toEqual([{ n: 0 }]);
+  });
+
   it("a malformed element of a list cannot block a batch: NULL in its array and kept under metadata.invalid", async () => {
     const w = writer();
     const id = randomUUID();
     const [e] = secretEvents(1, { keyDigest: "listed" });
     w.record([{ ...e!, secrets: [{ id: "nope", keyDigest: "a", version: 1, path: "/" }, { id, keyDigest: "b\u0000c", version: 2 ** 40, path: "/p" }] }]);
     await w.flush();
-    const [row] = await a.test.query(`SELECT secret_ids, key_digests, versions, paths, metadata FROM audit_events WHERE key_digest = 'listed'`);
+    const [row] = await a.test.query(`SELECT secret_ids, key_digests, versions, paths, metadata FROM ${AUDIT_EVENTS_WITH_LISTS} WHERE key_digest = 'listed'`);
     expect(row).toEqual({
       secret_ids: [null, id],
       key_digests: ["a", "bc"],

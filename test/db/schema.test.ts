@@ -114,10 +114,16 @@ describe("generated Prisma client against the migrated schema", () => {
     );
   });
 
-  it("AuditEvent (BigInt id, JSON metadata)", async () => {
+  it("AuditEvent (BigInt id, JSON metadata) and AuditReadSet (bytea id, uuid[]/text[]/int[] lists)", async () => {
     const occurredAt = new Date("2026-11-22T10:00:00.123Z");
     const metadata = { keys: ["A", "B"], count: 2, nested: { ok: true } };
-    const created = await db.prisma.auditEvent.create({ data: { occurredAt, eventType: "secret.read", environmentId: ids.env, metadata } });
+    const setId = bytes();
+    const set = await roundTrip(
+      "AuditReadSet",
+      () => db.prisma.auditReadSet.create({ data: { id: setId, secretIds: [randomUUID()], keyDigests: [hex()], versions: [2], paths: ["/a"], lastEventAt: occurredAt } }),
+      () => db.prisma.auditReadSet.findUniqueOrThrow({ where: { id: setId } }),
+    );
+    const created = await db.prisma.auditEvent.create({ data: { occurredAt, eventType: "secret.read", environmentId: ids.env, metadata, readSetId: set.id } });
     expect(typeof created.id).toBe("bigint");
     await roundTrip("AuditEvent", async () => created, () => db.prisma.auditEvent.findUniqueOrThrow({ where: { id: created.id } }));
     expect(created.metadata).toEqual(metadata);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { phaseFixture, type PhaseFixture } from "./fixtures.js";
+import { AUDIT_EVENTS_WITH_LISTS } from "../support/audit-sql.js";
 
 let f: PhaseFixture;
 beforeAll(async () => {
@@ -122,7 +123,7 @@ describe("audit trail", () => {
     return f.t.db.query<Record<string, unknown>>(
       `SELECT event_type, account_type, user_id, service_account_id, token_id, ip_address, user_agent, app_id, environment_id, secret_id, path, key_digest, version, metadata,
               secret_ids, key_digests, versions, paths
-         FROM audit_events ORDER BY id`,
+         FROM ${AUDIT_EVENTS_WITH_LISTS} ORDER BY id`,
     );
   };
 
