@@ -18,6 +18,12 @@ export class DecryptionError extends Error {
   }
 }
 
+/** A blob to open and the associated data it was sealed with (see ./aead-batch.ts). */
+export interface OpenRequest {
+  blob: Uint8Array;
+  ad: string;
+}
+
 /** Bytes backed by a plain ArrayBuffer, as Prisma's Bytes fields require. */
 export type Bytes = Uint8Array<ArrayBuffer>;
 

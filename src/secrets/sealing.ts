@@ -1,6 +1,7 @@
 import type { Bytes } from "../crypto/aead.js";
 import type { EnvironmentKeys } from "../crypto/envelope.js";
-import { openField, sealField, type SealedField } from "../crypto/fields.js";
+import { openStringsWithKey } from "../crypto/aead-batch.js";
+import { fieldAd, openField, sealField, type SealedField } from "../crypto/fields.js";
 import type { SecretRow } from "./repository.js";
 
 /**
@@ -32,21 +33,37 @@ export interface OpenedSecret {
 
 /** Throws DecryptionError (a 500) when any field was tampered with or moved. */
 export function openRow(keys: EnvironmentKeys, row: SecretRow): OpenedSecret {
-  const override =
-    row.overrideId !== null && row.overrideCipher !== null
-      ? {
-          id: row.overrideId,
-          value: openField(keys, OVERRIDE, row.overrideId, row.overrideCipher),
-          isActive: row.overrideActive ?? true,
-          createdAt: row.overrideCreatedAt ?? row.createdAt,
-          updatedAt: row.overrideUpdatedAt ?? row.updatedAt,
-        }
-      : null;
-  return {
-    row,
-    key: openField(keys, KEY, row.id, row.keyCipher),
-    value: openField(keys, VALUE, row.id, row.valueCipher),
-    comment: openField(keys, COMMENT, row.id, row.commentCipher),
-    override,
-  };
+  return openRows(keys, [row])[0]!;
+}
+
+/**
+ * `openRow` for every row of a read, in one batch (src/crypto/aead-batch.ts): the same checks,
+ * a fraction of the per-field overhead. Throws DecryptionError (a 500) like `openRow`.
+ */
+export function openRows(keys: EnvironmentKeys, rows: readonly SecretRow[]): OpenedSecret[] {
+  const requests = [];
+  for (const r of rows) {
+    requests.push(
+      { blob: r.keyCipher, ad: fieldAd(KEY, r.id) },
+      { blob: r.valueCipher, ad: fieldAd(VALUE, r.id) },
+      { blob: r.commentCipher, ad: fieldAd(COMMENT, r.id) },
+    );
+    if (r.overrideId !== null && r.overrideCipher !== null) requests.push({ blob: r.overrideCipher, ad: fieldAd(OVERRIDE, r.overrideId) });
+  }
+  const plain = openStringsWithKey(keys.dataKey, requests);
+  let i = 0;
+  return rows.map((row) => {
+    const [key, value, comment] = [plain[i++]!, plain[i++]!, plain[i++]!];
+    const override =
+      row.overrideId !== null && row.overrideCipher !== null
+        ? {
+            id: row.overrideId,
+            value: plain[i++]!,
+            isActive: row.overrideActive ?? true,
+            createdAt: row.overrideCreatedAt ?? row.createdAt,
+            updatedAt: row.overrideUpdatedAt ?? row.updatedAt,
+          }
+        : null;
+    return { row, key, value, comment, override };
+  });
 }

@@ -10,7 +10,7 @@ import { secretsNotFoundInEnvironment } from "./errors.js";
 import { normalizePath } from "./paths.js";
 import type { ReferenceSources } from "./references.js";
 import type { SecretRepository } from "./repository.js";
-import { openRow, openValue } from "./sealing.js";
+import { openRows, openValue } from "./sealing.js";
 import type { Caller, CreateSecretInput, ListFilter, SecretView, UpdateSecretInput } from "./types.js";
 import { updateSecrets } from "./update.js";
 import { byPathThenCreation, readEvent, secretEvent, toViews } from "./views.js";
@@ -72,7 +72,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         keyDigest: filter.key !== undefined ? keyDigest(filter.key, keys.salt) : undefined,
         tagNames: filter.tags,
       });
-      const opened = rows.map((r) => openRow(keys, r)).sort(byPathThenCreation);
+      const opened = openRows(keys, rows).sort(byPathThenCreation);
       const views = await toViews(env, opened, sourcesFor(caller.principal));
       if (opened.length > 0) deps.audit.record([readEvent(caller, env, opened.map((s) => s.row), deps.clock.now())]);
       return views;
