@@ -42,7 +42,10 @@ export function createAuthenticator(deps: {
     if (record.kind === "USER") {
       const u = record.user;
       if (!u || u.deletedAt) throw new NotFoundError("User not found");
-      return { kind: "user", id: u.id, role: u.role, email: u.email, username: u.username, fullName: u.fullName, tokenId: record.id };
+      return {
+        kind: "user", id: u.id, role: u.role, email: u.email, username: u.username, fullName: u.fullName, tokenId: record.id,
+        createdAt: u.createdAt, updatedAt: u.updatedAt,
+      };
     }
     const sa = record.serviceAccount;
     if (!sa || sa.deletedAt) throw new NotFoundError("Service account not found");

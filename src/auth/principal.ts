@@ -11,6 +11,9 @@ export interface UserPrincipal {
   username: string | null;
   fullName: string | null;
   tokenId: string;
+  /** The account's own timestamps, as the token lookup read them (Phase shows them on a lease's owner). */
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 export interface ServiceAccountPrincipal {

@@ -17,7 +17,16 @@ export interface TokenRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
-  user: { id: string; email: string; username: string | null; fullName: string | null; role: Role; deletedAt: Date | null } | null;
+  user: {
+    id: string;
+    email: string;
+    username: string | null;
+    fullName: string | null;
+    role: Role;
+    deletedAt: Date | null;
+    createdAt: Date;
+    updatedAt: Date;
+  } | null;
   serviceAccount: { id: string; name: string; deletedAt: Date | null } | null;
 }
 
@@ -34,6 +43,8 @@ interface TokenRow extends Record<string, unknown> {
   full_name: string | null;
   role: Role | null;
   user_deleted_at: Date | null;
+  user_created_at: Date | null;
+  user_updated_at: Date | null;
   sa_id: string | null;
   sa_name: string | null;
   sa_deleted_at: Date | null;
@@ -41,6 +52,7 @@ interface TokenRow extends Record<string, unknown> {
 
 const TOKEN_COLUMNS = `t.id, t.kind::text AS kind, t.name, t.expires_at, t.revoked_at, t.last_used_at,
        u.id AS user_id, u.email, u.username, u.full_name, u.role::text AS role, u.deleted_at AS user_deleted_at,
+       u.created_at AS user_created_at, u.updated_at AS user_updated_at,
        s.id AS sa_id, s.name AS sa_name, s.deleted_at AS sa_deleted_at`;
 const TOKEN_JOINS = `api_tokens t
        LEFT JOIN users u ON u.id = t.user_id
@@ -75,7 +87,16 @@ function tokenRecord(r: TokenRow): TokenRecord {
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
     user: r.user_id
-      ? { id: r.user_id, email: r.email!, username: r.username, fullName: r.full_name, role: r.role!, deletedAt: r.user_deleted_at }
+      ? {
+          id: r.user_id,
+          email: r.email!,
+          username: r.username,
+          fullName: r.full_name,
+          role: r.role!,
+          deletedAt: r.user_deleted_at,
+          createdAt: r.user_created_at!,
+          updatedAt: r.user_updated_at!,
+        }
       : null,
     serviceAccount: r.sa_id ? { id: r.sa_id, name: r.sa_name!, deletedAt: r.sa_deleted_at } : null,
   };

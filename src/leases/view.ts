@@ -1,7 +1,7 @@
 import type { LeaseRecord, LeaseStatus } from "./types.js";
 
 export type LeaseOwner =
-  /** createdAt/updatedAt: set when read from the users table (lists), absent when built from the caller's principal. */
+  /** createdAt/updatedAt: from the users table (lists) or the caller's principal (the token lookup reads them). */
   | { type: "user"; id: string; email: string; username: string | null; fullName: string | null; role: string; createdAt?: Date; updatedAt?: Date }
   | { type: "service_account"; id: string; name: string };
 
