@@ -26,6 +26,8 @@ async function seed(c: Container) {
     { key: "COMMAS", value: "a,b", comment: "c, d", path: '/a,b/"q"/{x}', tags: ["t,1", 'q"2', "ünï", "{b}"], type: "config" },
     { key: "OVERRIDDEN", value: "base", comment: "", path: "/deep/er", tags: ["zz", "aa"], type: "sealed", override: { value: "mine" } },
     { key: "EMPTY_TAGS", value: "", comment: "", path: "/deep", tags: [], type: "secret" },
+    // Ciphertexts travel as one base64 text per column: a large one (line breaks, its own buffer) among small ones.
+    { key: "LARGE", value: `${"ü".repeat(60_000)}x`, comment: "c".repeat(3_000), type: "secret" },
   ]);
   await c.secretService.update(caller, env, [{ id: created[3]!.id, value: "changed", override: { value: "off", isActive: false } }]);
   return { env, caller, ids: created.map((s) => s.id) };
@@ -59,8 +61,9 @@ function checks(start: () => Promise<{ container: Container; close(): Promise<vo
 
   it("the user's read (overrides included) equals the plain-row read, field for field", async () => {
     const { fast, plain } = await bothReads(s.container, seeded.env.id, seeded.caller.principal.id, seeded.ids);
-    expect(fast).toHaveLength(4);
+    expect(fast).toHaveLength(5);
     expect(fast).toEqual(plain);
+    expect(fast.find((r) => r.id === seeded.ids[4])!.valueCipher.length).toBe(120_001 + 41);
     const commas = fast.find((r) => r.id === seeded.ids[1]);
     expect(commas).toMatchObject({ path: '/a,b/"q"/{x}', tags: ["q\"2", "t,1", "{b}", "ünï"], type: "config", folderId: expect.any(String) });
     expect(fast.find((r) => r.id === seeded.ids[3])).toMatchObject({ version: 2, overrideActive: false, tags: [] });
