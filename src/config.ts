@@ -100,6 +100,8 @@ const settings = z
         .regex(/^[0-9a-f]{64}$/, { message: "must be 64 lowercase hex characters (openssl rand -hex 32)" })
         .optional(),
     ),
+    /** After SIGTERM/SIGINT, exit 1 if the graceful shutdown has not finished in this time (docker-compose allows 30 s). */
+    SHUTDOWN_TIMEOUT_MS: intSetting(100, 3_600_000, 25_000),
     /** Audit writer: flush when this many events are buffered, or after the interval. */
     AUDIT_FLUSH_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(250)),
     AUDIT_BATCH_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10_000).default(500)),

@@ -3,7 +3,13 @@ import { createLogger } from "../logger.js";
 import { startServer } from "../server.js";
 import { printBootstrapToken } from "./bootstrap.js";
 
-/** `leasehold serve`: start, and shut down gracefully on SIGTERM/SIGINT (a second signal forces exit). */
+/** How long a shutdown past its deadline still waits for the audit buffer to be written. */
+const AUDIT_FLUSH_GRACE_MS = 2_000;
+
+/**
+ * `leasehold serve`: start, and shut down gracefully on SIGTERM/SIGINT (a second signal forces
+ * exit; SHUTDOWN_TIMEOUT_MS bounds the whole shutdown).
+ */
 export async function runServe(_args: string[]): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
@@ -18,6 +24,12 @@ export async function runServe(_args: string[]): Promise<number> {
     }
     stopping = true;
     log.info({ signal }, "shutting down gracefully");
+    setTimeout(() => {
+      // A request that never completes holds the close: keep the audit trail, then go.
+      log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "graceful shutdown did not finish in time; exiting");
+      const flushed = server.container.audit.flush().catch(() => undefined);
+      void Promise.race([flushed, new Promise((r) => setTimeout(r, AUDIT_FLUSH_GRACE_MS))]).finally(() => process.exit(1));
+    }, config.SHUTDOWN_TIMEOUT_MS);
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -78,6 +79,33 @@ describe("leasehold serve (CLI, as a subprocess)", () => {
     expect(exit2.code, exit2.stderr).toBe(0);
     expect(tokenLines(exit2.stdout)).toEqual([]);
     expect(await db.query(`SELECT id FROM users WHERE role = 'OWNER'`)).toHaveLength(1);
+  });
+
+  it("a shutdown held by a request that never completes ends at SHUTDOWN_TIMEOUT_MS: audit written, exit 1", async () => {
+    const db = await freshDb();
+    const token = randomBytes(32).toString("hex");
+    const s = await serve({
+      DATABASE_URL: db.url, LEASEHOLD_MASTER_KEY: testMasterKey(), LEASEHOLD_BOOTSTRAP_TOKEN: token,
+      SHUTDOWN_TIMEOUT_MS: "1500", AUDIT_FLUSH_INTERVAL_MS: "600000", // nothing is written before shutdown
+    });
+    const created = await fetch(`${s.url}/v1/apps/`, {
+      method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify({ name: "last-words" }),
+    });
+    expect(created.status).toBe(201);
+    // A request whose body never arrives in full keeps its connection busy, so the close waits for it.
+    const { port } = new URL(s.url);
+    const stuck = connect(Number(port), "127.0.0.1");
+    stuck.on("error", () => undefined);
+    await new Promise((r) => stuck.once("connect", r));
+    stuck.write(`POST /v1/apps/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`);
+    await new Promise((r) => setTimeout(r, 200)); // the server has the request (no clock to inject: this is a separate process)
+    const started = Date.now();
+    const exit = await s.stop();
+    stuck.destroy();
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect(exit.stdout).toContain("graceful shutdown did not finish in time; exiting");
+    expect(await db.query(`SELECT event_type FROM audit_events WHERE event_type = 'app.create'`)).toEqual([{ event_type: "app.create" }]);
   });
 
   it("prints no token when LEASEHOLD_BOOTSTRAP_TOKEN is set, and that token works", async () => {
