@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { withTimeout } from "../async.js";
 import type { Clock } from "../clock.js";
 import type { FaultInjector } from "../leases/faults.js";
 import { randomString, URL_SAFE } from "../providers/random.js";
@@ -8,14 +9,6 @@ import { probeRole, providerConfig, ROTATED_FIELD } from "./plugins.js";
 import type { EngineRecord, EngineRepository } from "./repository.js";
 import type { RootVault } from "./root.js";
 import type { EngineSources } from "./sources.js";
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`The target did not answer within ${ms} ms.`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * rotate-root, crash-safe: the new root secret is stored (sealed, as "pending") BEFORE the target
@@ -80,7 +73,8 @@ export function createRootRotation(deps: {
       // 2. Change it on the target, connected with the current one.
       const config = sources.parsed(provider, providerConfig(engine.type, engine.config, current, probeRole(engine.plugin)));
       try {
-        await withTimeout(provider.rotateRoot(config, next[field]!), deps.providerTimeoutMs);
+        const ms = deps.providerTimeoutMs;
+        await withTimeout(provider.rotateRoot(config, next[field]!), ms, () => new Error(`The target did not answer within ${ms} ms.`));
       } catch (err) {
         // Did the change happen? If the current secret still logs in, it did not: forget the new one.
         const unchanged = await sources.test(engine, current).then(() => true, () => false);
