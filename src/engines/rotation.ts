@@ -5,7 +5,7 @@ import type { FaultInjector } from "../leases/faults.js";
 import { randomString, URL_SAFE } from "../providers/random.js";
 import { isUnreachable } from "./creds.js";
 import { EngineErrors } from "./errors.js";
-import { probeRole, providerConfig, ROTATED_FIELD } from "./plugins.js";
+import { probeRole, providerConfig } from "./plugins.js";
 import type { EngineRecord, EngineRepository } from "./repository.js";
 import type { RootVault } from "./root.js";
 import type { EngineSources } from "./sources.js";
@@ -64,8 +64,7 @@ export function createRootRotation(deps: {
       if (engine.rootPendingCipher) engine = await settlePending(engine);
 
       const current = await vault.open(engine.id, "root_credentials", engine.rootCipher!);
-      const field = ROTATED_FIELD[engine.type];
-      const next = { ...current, [field]: randomString(32, URL_SAFE) };
+      const next = { ...current, password: randomString(32, URL_SAFE) };
       const pending = await vault.seal(engine.id, "root_pending", next);
       // 1. Keep the new secret before anything changes upstream (refused while another rotation runs).
       if (!(await repo.setPending(engine.id, pending, clock.now()))) throw EngineErrors.rotationInProgress();
@@ -74,7 +73,7 @@ export function createRootRotation(deps: {
       const config = sources.parsed(provider, providerConfig(engine.type, engine.config, current, probeRole(engine.plugin)));
       try {
         const ms = deps.providerTimeoutMs;
-        await withTimeout(provider.rotateRoot(config, next[field]!), ms, () => new Error(`The target did not answer within ${ms} ms.`));
+        await withTimeout(provider.rotateRoot(config, next.password), ms, () => new Error(`The target did not answer within ${ms} ms.`));
       } catch (err) {
         // Did the change happen? If the current secret still logs in, it did not: forget the new one.
         const unchanged = await sources.test(engine, current).then((failure) => failure === null, () => false);

@@ -10,7 +10,7 @@ import type { EngineRecord, EngineRepository, RoleRecord } from "./repository.js
 import type { RootVault } from "./root.js";
 
 /** TTL bounds of an engine role, seconds: the role's, within the engine's. */
-export interface TtlBounds {
+interface TtlBounds {
   defaultTtl: number;
   maxTtl: number;
 }
@@ -21,7 +21,7 @@ export function boundsOf(engine: Pick<EngineRecord, "defaultTtl" | "maxTtl">, ro
 }
 
 /** An engine role ready to mint from: its provider and full config (current root credentials). */
-export interface OpenedRole {
+interface OpenedRole {
   engine: EngineRecord;
   role: RoleRecord;
   provider: Provider;
