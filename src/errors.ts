@@ -67,7 +67,7 @@ export class CodedError extends AppError {
 }
 
 /** The code an error without one gets on routes that promise codes (route config `errorCodes`). */
-export function codeForStatus(status: number): string {
+function codeForStatus(status: number): string {
   if (status === 401) return "unauthorized";
   if (status === 403) return "permission_denied";
   if (status === 404) return "not_found";

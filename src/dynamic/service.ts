@@ -10,7 +10,7 @@ import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRepository } from "../leases/repository.js";
 import type { Actor } from "../leases/types.js";
 import type { Provider } from "../providers/provider.js";
-import { scrub } from "../providers/scrub.js";
+import { connectionTestFailure } from "../providers/scrub.js";
 import { folderChain, normalizePath } from "../secrets/paths.js";
 import { buildKeyMap, keyMapDigests, keyMapInputSchema, type StoredKeyMapEntry } from "./key-map.js";
 import type { DefinitionChanges, DefinitionFilter, DefinitionRecord, DefinitionRepository } from "./repository.js";
@@ -124,14 +124,8 @@ export function createDefinitionService(deps: {
       const issue = r.error.issues[0];
       throw new BadRequestError(`Invalid config: ${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid value"}`);
     }
-    if (verify) {
-      try {
-        await provider.testConnection(r.data);
-      } catch (err) {
-        const secrets = provider.secretFields.map((f) => raw[f]).filter((v): v is string => typeof v === "string");
-        throw new BadRequestError(`The connection test failed: ${scrub(err instanceof Error ? err.message : String(err), secrets)}`);
-      }
-    }
+    const failure = verify ? await connectionTestFailure(provider, r.data) : null;
+    if (failure !== null) throw new BadRequestError(`The connection test failed: ${failure}`);
     return r.data;
   }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { DefinitionBridge } from "../dynamic/service.js";
 import { BadRequestError } from "../errors.js";
-import { scrub } from "../providers/scrub.js";
+import { connectionTestFailure } from "../providers/scrub.js";
 import type { EngineSources } from "./sources.js";
 
 const configSchema = z.strictObject({ engine: z.string().min(1).max(128), role: z.string().min(1).max(128) });
@@ -24,13 +24,8 @@ export function createDefinitionBridge(sources: EngineSources): DefinitionBridge
     async validate(raw, verify) {
       const config = parse(raw);
       const opened = await sources.open(config.engine, config.role);
-      if (verify) {
-        try {
-          await opened.provider.testConnection(opened.config);
-        } catch (err) {
-          throw new BadRequestError(`The connection test failed: ${scrub(err instanceof Error ? err.message : String(err), [])}`);
-        }
-      }
+      const failure = verify ? await connectionTestFailure(opened.provider, opened.config) : null;
+      if (failure !== null) throw new BadRequestError(`The connection test failed: ${failure}`);
       return { config, provider: opened.provider, maxTtl: opened.bounds.maxTtl };
     },
 

@@ -125,6 +125,3 @@ export function probeRole(plugin: string): Record<string, unknown> {
       return {};
   }
 }
-
-/** Which root credential field a root rotation changes. */
-export const ROTATED_FIELD: Record<EngineKind, string> = { database: "password", aws: "secret_access_key" };

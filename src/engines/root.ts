@@ -7,7 +7,7 @@ import { rootSchemas, type EngineKind, type RootCredentials } from "./plugins.js
 export type RootField = "root_credentials" | "root_pending";
 
 /** Associated data: a root ciphertext opens only on its own engine row and field. */
-export const rootAd = (engineId: string, field: RootField) => `leasehold/v1/dynamic_engine/${engineId}/${field}`;
+const rootAd = (engineId: string, field: RootField) => `leasehold/v1/dynamic_engine/${engineId}/${field}`;
 
 export type PathRead = { ok: true; root: RootCredentials } | { ok: false; reason: string };
 

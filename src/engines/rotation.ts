@@ -1,21 +1,14 @@
 import type { Logger } from "pino";
+import { withTimeout } from "../async.js";
 import type { Clock } from "../clock.js";
 import type { FaultInjector } from "../leases/faults.js";
 import { randomString, URL_SAFE } from "../providers/random.js";
 import { isUnreachable } from "./creds.js";
 import { EngineErrors } from "./errors.js";
-import { probeRole, providerConfig, ROTATED_FIELD } from "./plugins.js";
+import { probeRole, providerConfig } from "./plugins.js";
 import type { EngineRecord, EngineRepository } from "./repository.js";
 import type { RootVault } from "./root.js";
 import type { EngineSources } from "./sources.js";
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`The target did not answer within ${ms} ms.`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * rotate-root, crash-safe: the new root secret is stored (sealed, as "pending") BEFORE the target
@@ -71,8 +64,7 @@ export function createRootRotation(deps: {
       if (engine.rootPendingCipher) engine = await settlePending(engine);
 
       const current = await vault.open(engine.id, "root_credentials", engine.rootCipher!);
-      const field = ROTATED_FIELD[engine.type];
-      const next = { ...current, [field]: randomString(32, URL_SAFE) };
+      const next = { ...current, password: randomString(32, URL_SAFE) };
       const pending = await vault.seal(engine.id, "root_pending", next);
       // 1. Keep the new secret before anything changes upstream (refused while another rotation runs).
       if (!(await repo.setPending(engine.id, pending, clock.now()))) throw EngineErrors.rotationInProgress();
@@ -80,10 +72,11 @@ export function createRootRotation(deps: {
       // 2. Change it on the target, connected with the current one.
       const config = sources.parsed(provider, providerConfig(engine.type, engine.config, current, probeRole(engine.plugin)));
       try {
-        await withTimeout(provider.rotateRoot(config, next[field]!), deps.providerTimeoutMs);
+        const ms = deps.providerTimeoutMs;
+        await withTimeout(provider.rotateRoot(config, next.password), ms, () => new Error(`The target did not answer within ${ms} ms.`));
       } catch (err) {
         // Did the change happen? If the current secret still logs in, it did not: forget the new one.
-        const unchanged = await sources.test(engine, current).then(() => true, () => false);
+        const unchanged = await sources.test(engine, current).then((failure) => failure === null, () => false);
         if (unchanged) await repo.dropPending(engine.id, pending, clock.now());
         deps.log?.error({ engine: engine.name, error: err instanceof Error ? err.message : String(err), unchanged }, "rotate-root failed");
         throw isUnreachable(err) ? EngineErrors.engineUnreachable("The engine's root credentials could not reach the target system.") : EngineErrors.rotationFailed();

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../auth/principal.js";
 import type { Clock } from "../clock.js";
-import { AppError } from "../errors.js";
 import type { Actor } from "../leases/types.js";
 import { EngineErrors } from "./errors.js";
 import { checkName, checkTtlOrder, ENGINE_DEFAULT_TTL, ENGINE_MAX_TTL, objectBody, parseEngineConfig, ttlField, type EngineConfigInput } from "./input.js";
@@ -42,13 +41,8 @@ export function createEngineService(deps: EngineServiceDeps) {
 
   /** The connection test, as `400 invalid_config` with the provider's (scrubbed) reason. */
   async function testOrReject(engine: EngineRecord, root: RootCredentials | null): Promise<void> {
-    try {
-      await sources.test(engine, root);
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
-      throw EngineErrors.invalidConfig(`The connection test failed: ${reason}`, { plugin: engine.plugin, reason });
-    }
+    const reason = await sources.test(engine, root);
+    if (reason !== null) throw EngineErrors.invalidConfig(`The connection test failed: ${reason}`, { plugin: engine.plugin, reason });
   }
 
   function ttls(body: Record<string, unknown>, base: { defaultTtl: number; maxTtl: number }) {

@@ -3,14 +3,14 @@ import type { Clock } from "../clock.js";
 import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRecord } from "../leases/types.js";
 import type { Provider } from "../providers/provider.js";
-import { scrub } from "../providers/scrub.js";
+import { connectionTestFailure, scrub } from "../providers/scrub.js";
 import { EngineErrors } from "./errors.js";
 import { connectionPart, probeRole, providerConfig, type RootCredentials } from "./plugins.js";
 import type { EngineRecord, EngineRepository, RoleRecord } from "./repository.js";
 import type { RootVault } from "./root.js";
 
 /** TTL bounds of an engine role, seconds: the role's, within the engine's. */
-export interface TtlBounds {
+interface TtlBounds {
   defaultTtl: number;
   maxTtl: number;
 }
@@ -21,7 +21,7 @@ export function boundsOf(engine: Pick<EngineRecord, "defaultTtl" | "maxTtl">, ro
 }
 
 /** An engine role ready to mint from: its provider and full config (current root credentials). */
-export interface OpenedRole {
+interface OpenedRole {
   engine: EngineRecord;
   role: RoleRecord;
   provider: Provider;
@@ -53,10 +53,13 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
     throw EngineErrors.invalidConfig(`Invalid engine or role config: ${message}`);
   }
 
-  /** The engine's connection test with `root`, through the provider; throws the provider's error. */
-  async function test(engine: EngineRecord, root: RootCredentials | null): Promise<void> {
+  /**
+   * The engine's connection test with `root`, through the provider: null when it passes, else the
+   * provider's reason (scrubbed of the root secrets). A config the provider refuses throws.
+   */
+  async function test(engine: EngineRecord, root: RootCredentials | null): Promise<string | null> {
     const provider = providerOf(engine);
-    await provider.testConnection(parsed(provider, providerConfig(engine.type, engine.config, root, probeRole(engine.plugin))));
+    return connectionTestFailure(provider, parsed(provider, providerConfig(engine.type, engine.config, root, probeRole(engine.plugin))));
   }
 
   /**
@@ -67,11 +70,8 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
   async function confirmPending(engine: EngineRecord, current: RootCredentials): Promise<RootCredentials> {
     const pendingCipher = engine.rootPendingCipher!;
     const pending = await vault.open(engine.id, "root_pending", pendingCipher);
-    try {
-      await test(engine, pending);
-    } catch {
-      return current;
-    }
+    const works = await test(engine, pending).then((failure) => failure === null, () => false);
+    if (!works) return current;
     const now = deps.clock.now();
     if (await repo.promotePending(engine.id, pendingCipher, await vault.seal(engine.id, "root_credentials", pending), now)) {
       deps.log?.warn({ engine: engine.name }, "confirmed the root secret of an interrupted rotate-root");

@@ -1,4 +1,5 @@
 import { SECURITY, TAGS } from "./openapi.js";
+import { withTimeout } from "../async.js";
 import type { Container } from "../container.js";
 import { readMigrations } from "../db/migrator.js";
 import type { App } from "./types.js";
@@ -14,13 +15,8 @@ export interface Readiness {
   cause?: string;
 }
 
-function withTimeout<T>(p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${READY_CHECK_TIMEOUT_MS} ms`)), READY_CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+const inTime = <T>(p: Promise<T>): Promise<T> =>
+  withTimeout(p, READY_CHECK_TIMEOUT_MS, () => new Error(`no answer within ${READY_CHECK_TIMEOUT_MS} ms`));
 
 /**
  * Ready = the database answers, every migration this build ships is applied (none rolled back), and
@@ -31,7 +27,7 @@ export function createReadinessCheck(c: Pick<Container, "db" | "masterKey">, exp
   return async function check(): Promise<Readiness> {
     const checks: Readiness["checks"] = { database: "unknown", migrations: "unknown", master_key: "unknown" };
     try {
-      await withTimeout(c.db.query("SELECT 1 AS ok"));
+      await inTime(c.db.query("SELECT 1 AS ok"));
       checks.database = "ok";
     } catch (e) {
       checks.database = "failed";
@@ -39,7 +35,7 @@ export function createReadinessCheck(c: Pick<Container, "db" | "masterKey">, exp
     }
     const causes: string[] = [];
     try {
-      const rows = await withTimeout(c.db.query<{ name: string }>(
+      const rows = await inTime(c.db.query<{ name: string }>(
         `SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
       ));
       const applied = new Set(rows.map((r) => r.name));
@@ -51,7 +47,7 @@ export function createReadinessCheck(c: Pick<Container, "db" | "masterKey">, exp
       causes.push((e as Error).message);
     }
     try {
-      const [row] = await withTimeout(c.db.query<{ canary: Uint8Array }>(`SELECT canary FROM master_key_check WHERE id = 1`));
+      const [row] = await inTime(c.db.query<{ canary: Uint8Array }>(`SELECT canary FROM master_key_check WHERE id = 1`));
       checks.master_key = row && c.masterKey.opensCanary(row.canary) ? "ok" : "failed";
       if (checks.master_key === "failed") causes.push("the loaded master key does not open the database's canary (rotated?)");
     } catch (e) {

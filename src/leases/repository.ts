@@ -14,7 +14,8 @@ export const COLUMNS = P.raw(`leases.id, leases.dynamic_secret_id AS "dynamicSec
   leases.next_attempt_at AS "nextAttemptAt", leases.claimed_by AS "claimedBy",
   leases.claimed_until AS "claimedUntil", leases.last_error AS "lastError"`);
 
-const EMPTY = new Uint8Array(0);
+/** A final lease's state_cipher (openState reads it as none): root credentials are not kept for rows nothing will act on again. */
+const ERASED_STATE = new Uint8Array(0);
 
 /**
  * Runs one UPDATE (which must end without RETURNING) and writes the lease event for every row it
@@ -181,7 +182,7 @@ export function createLeaseRepository(database: Database) {
     /** Revocation succeeded: the final status, state erased, claim cleared; only while we hold it. */
     async finalize(id: string, claimedBy: string, status: LeaseStatus, now: Date, event: LeaseEventInput): Promise<boolean> {
       const rows = await transition(db, P.sql`
-        UPDATE leases SET status = ${status}::"LeaseStatus", revoked_at = ${now}, state_cipher = ${EMPTY},
+        UPDATE leases SET status = ${status}::"LeaseStatus", revoked_at = ${now}, state_cipher = ${ERASED_STATE},
                claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ${now},
                last_error = CASE WHEN revoke_reason = 'creation_failed' THEN last_error ELSE NULL END
          WHERE id = ${id}::uuid AND claimed_by = ${claimedBy} AND status IN ('REVOKING', 'REVOKE_FAILED')`, event, now);
@@ -239,7 +240,7 @@ export function createLeaseRepository(database: Database) {
     /** Force: REVOKED (forced) whatever upstream says; state erased; any claim voided. */
     async forceRevoke(id: string, now: Date, event: LeaseEventInput) {
       const rows = await transition(db, P.sql`
-        UPDATE leases SET status = 'REVOKED', revoke_reason = 'forced', revoked_at = ${now}, state_cipher = ${EMPTY},
+        UPDATE leases SET status = 'REVOKED', revoke_reason = 'forced', revoked_at = ${now}, state_cipher = ${ERASED_STATE},
                claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ${now}
          WHERE id = ${id}::uuid AND status NOT IN ('REVOKED', 'EXPIRED', 'CREATE_FAILED')`, event, now);
       return rows[0] ?? null;

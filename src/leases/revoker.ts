@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { withTimeout } from "../async.js";
 import type { Clock } from "../clock.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { ServerKeys } from "../keys/server-keys.js";
@@ -56,14 +57,6 @@ class RevokeTimeoutError extends ProviderError {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RevokeTimeoutError(ms)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * THE revocation path: expiry, manual revoke, definition deletion, retries and the rollback of a
  * half-created credential all come through `revokeClaimed`. The caller must hold the row's claim
@@ -109,7 +102,7 @@ export function createRevoker(deps: RevokerDeps) {
       // Credentials that expire by themselves need no upstream call (capabilities.revocationRequired).
       if (provider.capabilities.revocationRequired) {
         const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });
-        await withTimeout(revoke, deps.providerTimeoutMs);
+        await withTimeout(revoke, deps.providerTimeoutMs, () => new RevokeTimeoutError(deps.providerTimeoutMs));
       }
     } catch (err) {
       return fail(lease, state, provider, err, actor);

@@ -17,9 +17,6 @@ export interface LeaseState {
 
 export const stateAd = (leaseId: string) => `leasehold/v1/lease/${leaseId}/state`;
 
-/** Final leases keep no state: root credentials are not kept for rows nothing will act on again. */
-export const ERASED_STATE: Bytes = new Uint8Array(0);
-
 export function sealState(key: Uint8Array, leaseId: string, state: LeaseState): Bytes {
   return seal(key, JSON.stringify(state), stateAd(leaseId));
 }

@@ -3,8 +3,8 @@ import { splitMysqlStatements } from "./mysql-statements.js";
 import { renderTemplate, templateIssues } from "./templates.js";
 
 /** Variables each kind of statement may use. `expiration` is the lease expiry, 'YYYY-MM-DD HH:MM:SS' UTC. */
-export const MYSQL_CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
-export const MYSQL_REVOCATION_VARS = ["name"] as const;
+const MYSQL_CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
+const MYSQL_REVOCATION_VARS = ["name"] as const;
 const CONNECTION_VARS = ["username", "password"] as const;
 
 /** MySQL's limit on user names (MariaDB allows 80; we stay within both). */

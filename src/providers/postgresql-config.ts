@@ -2,10 +2,10 @@ import { z } from "zod";
 import { renderTemplate, templateIssues } from "./templates.js";
 
 /** Variables each kind of statement may use (see the dynamic-secrets guide). */
-export const CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
-export const REVOCATION_VARS = ["name"] as const;
-export const RENEW_VARS = ["name", "expiration"] as const;
-export const CONNECTION_VARS = ["username", "password"] as const;
+const CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
+const REVOCATION_VARS = ["name"] as const;
+const RENEW_VARS = ["name", "expiration"] as const;
+const CONNECTION_VARS = ["username", "password"] as const;
 
 /** A script, or a list of scripts; each runs whole (simple query protocol), so `DO $$…$$` works. */
 const statements = z

@@ -66,9 +66,11 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     });
   }
 
+  const poolKey = (url: string) => createHash("sha256").update(url).digest("hex");
+
   function poolFor(config: PostgresConfig): pg.Pool {
     const url = rootUrl(config);
-    const key = createHash("sha256").update(url).digest("hex");
+    const key = poolKey(url);
     let pool = pools.get(key);
     if (!pool) {
       pool = new pg.Pool({
@@ -85,6 +87,18 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       pools.set(key, pool);
     }
     return pool;
+  }
+
+  /**
+   * After a root password change: the old password's pool is dropped and ended (idle connections
+   * close now, checked-out ones when released). Not awaited: a call still holding one of its
+   * connections must not hold up the rotation.
+   */
+  function retire(config: PostgresConfig): void {
+    const key = poolKey(rootUrl(config));
+    const pool = pools.get(key);
+    pools.delete(key);
+    void pool?.end().catch(() => undefined);
   }
 
   /** Runs `fn` on a pooled root connection; every failure leaves as a scrubbed ProviderError. */
@@ -256,6 +270,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       await withRoot(config, "root password change", [newPassword], async (c) => {
         await c.query(`ALTER ROLE CURRENT_USER WITH PASSWORD ${c.escapeLiteral(scramVerifier(newPassword))}`);
       });
+      retire(config);
     },
 
     classifyError: classifyPostgresError,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { renderTemplate, templateIssues } from "./templates.js";
 
-export const REDIS_RULE_VARS = ["name"] as const;
+const REDIS_RULE_VARS = ["name"] as const;
 const CONNECTION_VARS = ["username", "password"] as const;
 
 /**
@@ -12,7 +12,7 @@ const PASSWORD_PREFIXES = [">", "<", "#", "!"];
 const FORBIDDEN_RULES = new Set(["nopass", "resetpass", "reset"]);
 
 /** Why `token` may not be used as an ACL rule, or null. */
-export function ruleIssue(token: string): string | null {
+function ruleIssue(token: string): string | null {
   if (token === "") return "ACL rules must not be empty";
   if (/\s/.test(token)) return `ACL rule '${token}' contains whitespace; give one rule per list item`;
   const bare = token.replace(/^\(+/, "").replace(/\)+$/, "");

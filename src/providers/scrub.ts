@@ -1,4 +1,4 @@
-import { ProviderError } from "./provider.js";
+import { ProviderError, type Provider } from "./provider.js";
 
 export const REDACTED = "[REDACTED]";
 
@@ -32,4 +32,20 @@ export function toProviderError(
   const raw = err instanceof Error ? err.message : String(err);
   const code = opts.code ? ` (${opts.code})` : "";
   return new ProviderError(scrub(`${opts.prefix}: ${raw}${code}`, opts.secrets), opts.retryable, opts.code);
+}
+
+/**
+ * Runs the provider's connection test: null when it passes, else why it failed, with the values of
+ * the config's secret fields (provider.secretFields) scrubbed. Providers scrub their own errors
+ * already; this holds whatever threw.
+ */
+export async function connectionTestFailure(provider: Pick<Provider, "secretFields" | "testConnection">, config: unknown): Promise<string | null> {
+  try {
+    await provider.testConnection(config);
+    return null;
+  } catch (err) {
+    const fields = (config ?? {}) as Record<string, unknown>;
+    const secrets = provider.secretFields.map((f) => fields[f]).filter((v): v is string => typeof v === "string");
+    return scrub(err instanceof Error ? err.message : String(err), secrets);
+  }
 }

@@ -15,6 +15,7 @@ beforeAll(async () => {
     { key: "GREETING", value: GREETING },
     { key: "FOO", value: "from-secret" },
     { key: "DB_HOST", value: "db.internal", path: "/db" },
+    { key: "LEASEHOLD_TOKEN", value: "a-token-the-command-is-meant-to-get", path: "/ci" },
   ]);
 });
 afterAll(async () => f?.close());
@@ -26,6 +27,22 @@ describe("leasehold run -- <command> (a real child process against a real server
     const r = await f.cli(runArgs("--", "node", "-e", PRINT_AND_EXIT), { FOO: "inherited", KEEP: "kept" });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 7, stderr: "" });
     expect(JSON.parse(r.stdout)).toEqual({ GREETING, FOO: "from-secret", KEEP: "kept" }); // DB_HOST is under /db
+  });
+
+  it("the command gets the secrets, not the CLI's token: LEASEHOLD_TOKEN and PHASE_SERVICE_TOKEN are removed (a secret of that name still passes)", async () => {
+    const seen = `process.stdout.write(JSON.stringify(["LEASEHOLD_TOKEN", "PHASE_SERVICE_TOKEN", "LEASEHOLD_HOST", "FOO"].map((k) => [k, process.env[k] ?? null])))`;
+    const both = await f.cli(runArgs("--", "node", "-e", seen), { PHASE_SERVICE_TOKEN: f.sa.phase_token });
+    expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(both.stdout)).toEqual([["LEASEHOLD_TOKEN", null], ["PHASE_SERVICE_TOKEN", null], ["LEASEHOLD_HOST", f.t.url], ["FOO", "from-secret"]]);
+    // Authenticated by PHASE_SERVICE_TOKEN alone (LEASEHOLD_TOKEN blank), with a secret named LEASEHOLD_TOKEN under /ci.
+    const phase = await f.cli(runArgs("--path", "/ci", "--", "node", "-e", seen), { LEASEHOLD_TOKEN: " ", PHASE_SERVICE_TOKEN: f.sa.phase_token });
+    expect({ code: phase.code, stderr: phase.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(phase.stdout)).toEqual([
+      ["LEASEHOLD_TOKEN", "a-token-the-command-is-meant-to-get"],
+      ["PHASE_SERVICE_TOKEN", null],
+      ["LEASEHOLD_HOST", f.t.url],
+      ["FOO", null],
+    ]);
   });
 
   it("--path picks the folder; exit 0 passes through too", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/providers/provider.js";
 import { LOWER_ALNUM, randomString } from "../../src/providers/random.js";
-import { REDACTED, scrub, toProviderError } from "../../src/providers/scrub.js";
+import { connectionTestFailure, REDACTED, scrub, toProviderError } from "../../src/providers/scrub.js";
 import { placeholders, renderTemplate, templateIssues } from "../../src/providers/templates.js";
 
 describe("provider helpers", () => {
@@ -30,6 +30,20 @@ describe("provider helpers", () => {
     expect(e).toMatchObject({ message: `X failed: bad password ${REDACTED} (08006)`, retryable: true, code: "08006" });
     const original = new ProviderError("as is", false);
     expect(toProviderError(original, { prefix: "p", secrets: [], retryable: true })).toBe(original);
+  });
+
+  it("connectionTestFailure: null when the test passes, else the reason with the config's secret fields scrubbed", async () => {
+    const config = { username: "admin", password: "root-Pw-hunter2", secret_access_key: "aws/Secret+Key", port: 5432 };
+    // Whatever the provider throws, even an error that quotes the root password (all providers scrub their own: this is the backstop).
+    const echoing = (message: string) => ({
+      secretFields: ["password", "secret_access_key", "port"],
+      testConnection: async () => Promise.reject(new Error(message)),
+    });
+    expect(await connectionTestFailure({ secretFields: ["password"], testConnection: async () => undefined }, config)).toBeNull();
+    expect(await connectionTestFailure(echoing(`login admin:root-Pw-hunter2 refused; key ${encodeURIComponent("aws/Secret+Key")}`), config)).toBe(
+      `login admin:${REDACTED} refused; key ${REDACTED}`,
+    );
+    expect(await connectionTestFailure(echoing("port 5432 closed"), config)).toBe("port 5432 closed"); // only string values are secrets
   });
 
   it("draws random strings from the alphabet only, uniformly enough", () => {

@@ -303,6 +303,32 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     await p.close();
   });
 
+  it("rotateRoot changes the root's password and ends the old password's pool; the new password gets its own", async () => {
+    const rootName = `lh_rot_${Date.now().toString(36)}`;
+    created.add(rootName);
+    await db.query(`CREATE ROLE ${rootName} LOGIN CREATEROLE PASSWORD '${ROOT_PASSWORD}'`);
+    const p = createPostgresProvider();
+    try {
+      const before = config({ username: rootName });
+      await p.testConnection(before);
+      const old = p.poolFor(before);
+      expect({ total: old.totalCount, idle: old.idleCount, ended: old.ended }).toEqual({ total: 1, idle: 1, ended: false });
+      await expect(p.rotateRoot!(before, "short")).rejects.toMatchObject({ code: "invalid_password" });
+      expect(p.poolFor(before)).toBe(old); // nothing changed: the pool stays
+
+      const next = "Rotated-root_pw-0123456789abcdef";
+      await p.rotateRoot!(before, next);
+      expect(scramVerifies((await role(rootName))!.rolpassword!, next)).toBe(true);
+      expect({ total: old.totalCount, ended: old.ended }).toEqual({ total: 0, ended: true });
+      const after = config({ username: rootName, password: next });
+      await p.testConnection(after);
+      expect(p.poolFor(after)).not.toBe(old);
+      expect(p.poolFor(after).ended).toBe(false);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("testConnection: unknown database is permanent, a closed port is retryable", async () => {
     const p = createPostgresProvider();
     try {

@@ -45,9 +45,10 @@ ${CLIENT_ENVIRONMENT}`;
 export const RUN_HELP = `Usage: leasehold run --app <id> --env <name> [--path /] [--tags a,b] -- <command> [args...]
 
 Fetches the secrets as \`secrets export\` does and runs <command> (no shell) with them added to the
-current environment; a secret overrides a variable of the same name. stdin, stdout and stderr are
-the command's; SIGINT, SIGTERM and SIGHUP are forwarded to it. Exits with the command's exit code
-(128+n when it is killed by signal n). Wrap in sh -c '…' for pipes or variable expansion.
+current environment, minus LEASEHOLD_TOKEN and PHASE_SERVICE_TOKEN (the command gets the secrets,
+not the token that fetched them); a secret overrides a variable of the same name. stdin, stdout and
+stderr are the command's; SIGINT, SIGTERM and SIGHUP are forwarded to it. Exits with the command's
+exit code (128+n when it is killed by signal n). Wrap in sh -c '…' for pipes or variable expansion.
 
 Options:
 ${CONTEXT}

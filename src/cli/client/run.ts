@@ -6,7 +6,7 @@ import { RUN_HELP } from "./help.js";
 import { createApiClient } from "./http.js";
 import { note, out, warnSkipped } from "./output.js";
 import { fetchSecrets } from "./secrets.js";
-import { loadSettings } from "./settings.js";
+import { loadSettings, TOKEN_VARIABLES } from "./settings.js";
 
 const OPTIONS = {
   ...CONTEXT_OPTIONS,
@@ -34,6 +34,7 @@ export async function runRun(args: string[]): Promise<number> {
   warnSkipped(entries.filter((e) => !carried(e)).map(([k]) => k), "cannot be an environment variable");
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of TOKEN_VARIABLES) delete childEnv[name]; // the command gets the secrets, not the token that fetched them
   for (const [k, v] of entries.filter(carried)) childEnv[k] = v; // secrets override inherited variables
   return execute(command[0], command.slice(1), childEnv);
 }

@@ -13,6 +13,9 @@ export interface Settings {
   timeoutMs: number;
 }
 
+/** Where the CLI finds its token (LEASEHOLD_TOKEN first): never passed on to `run`'s command. */
+export const TOKEN_VARIABLES = ["LEASEHOLD_TOKEN", "PHASE_SERVICE_TOKEN"] as const;
+
 type Env = Record<string, string | undefined>;
 const set = (env: Env, name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
 
