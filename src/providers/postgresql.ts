@@ -101,15 +101,33 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     void pool?.end().catch(() => undefined);
   }
 
-  /** Runs `fn` on a pooled root connection; every failure leaves as a scrubbed ProviderError. */
+  /**
+   * A root connection of its own, closed after `fn`: a login made now. A connection test must not
+   * reuse a pooled one, which logged in earlier and would pass with a password the target has
+   * since changed (rotate-root checks after a failure whether the old password still works).
+   */
+  async function freshRoot<T>(config: PostgresConfig, fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: rootUrl(config), connectionTimeoutMillis: 10_000, statement_timeout: 30_000, application_name: "leasehold-provider" });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Runs `fn` on a pooled root connection (or, `fresh`, a new login); every failure leaves as a scrubbed ProviderError. */
   async function withRoot<T>(
     config: PostgresConfig,
     what: string,
     secrets: string[],
-    fn: (c: pg.PoolClient) => Promise<T>,
+    fn: (c: pg.ClientBase) => Promise<T>,
+    fresh = false,
   ): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
+      if (fresh) return await freshRoot(config, fn);
       client = await poolFor(config).connect();
       const result = await fn(client);
       client.release();
@@ -126,7 +144,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     }
   }
 
-  async function inTransaction(c: pg.PoolClient, fn: () => Promise<void>): Promise<void> {
+  async function inTransaction(c: pg.ClientBase, fn: () => Promise<void>): Promise<void> {
     await c.query("BEGIN");
     try {
       await fn();
@@ -137,22 +155,22 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     }
   }
 
-  async function roleExists(c: pg.PoolClient, name: string): Promise<boolean> {
+  async function roleExists(c: pg.ClientBase, name: string): Promise<boolean> {
     const { rowCount } = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
     return (rowCount ?? 0) > 0;
   }
 
-  async function runScripts(c: pg.PoolClient, scripts: readonly string[], vars: Record<string, string>) {
+  async function runScripts(c: pg.ClientBase, scripts: readonly string[], vars: Record<string, string>) {
     // No parameters → simple query protocol: a script may hold several statements and DO blocks.
     for (const script of scripts) await c.query(renderTemplate(script, vars));
   }
 
-  async function isSuperuser(c: pg.PoolClient): Promise<boolean> {
+  async function isSuperuser(c: pg.ClientBase): Promise<boolean> {
     const { rows } = await c.query<{ rolsuper: boolean }>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
     return rows[0]?.rolsuper === true;
   }
 
-  async function defaultRevoke(c: pg.PoolClient, name: string): Promise<void> {
+  async function defaultRevoke(c: pg.ClientBase, name: string): Promise<void> {
     const ident = c.escapeIdentifier(name);
     try {
       await c.query(`ALTER ROLE ${ident} NOLOGIN`); // no new sessions from here on
@@ -189,14 +207,15 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     poolFor,
 
     async testConnection(config) {
-      await withRoot(config, "connection test", [], async (c) => {
+      const check = async (c: pg.ClientBase) => {
         const { rows } = await c.query<{ ok: boolean }>(
           "SELECT rolsuper OR rolcreaterole AS ok FROM pg_roles WHERE rolname = current_user",
         );
         if (!rows[0]?.ok) {
           throw new ProviderError("The root role needs CREATEROLE (or superuser) to manage roles.", false, "42501");
         }
-      });
+      };
+      await withRoot(config, "connection test", [], check, true);
     },
 
     plan(config, ctx: PlanContext): PlannedCredential {

@@ -303,6 +303,27 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     await p.close();
   });
 
+  it("testConnection logs in afresh every time, never through a pooled connection that logged in earlier", async () => {
+    const p = createPostgresProvider({ poolMax: 1 });
+    const plain = `lh_plain_${Date.now().toString(36)}`;
+    created.add(plain);
+    await db.query(`CREATE ROLE ${plain} NOLOGIN`);
+    try {
+      const cfg = config();
+      // The pool's one connection is logged in, but now acts as a role that could not manage roles:
+      // a test that borrowed it would fail, as a stale login would wrongly pass after a password change.
+      const pooled = await p.poolFor(cfg).connect();
+      await pooled.query(`SET ROLE ${plain}`);
+      pooled.release();
+      await expect(p.testConnection(cfg)).resolves.toBeUndefined();
+      expect(p.poolFor(cfg).totalCount).toBe(1);
+      const sessions = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'leasehold-provider' AND datname = $1`, [db.name]);
+      expect(sessions).toHaveLength(1); // the pooled one; the test's own session is closed again
+    } finally {
+      await p.close();
+    }
+  });
+
   it("rotateRoot changes the root's password and ends the old password's pool; the new password gets its own", async () => {
     const rootName = `lh_rot_${Date.now().toString(36)}`;
     created.add(rootName);
@@ -310,8 +331,8 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     const p = createPostgresProvider();
     try {
       const before = config({ username: rootName });
-      await p.testConnection(before);
       const old = p.poolFor(before);
+      await old.query("SELECT 1"); // one logged-in connection, idle in the pool
       expect({ total: old.totalCount, idle: old.idleCount, ended: old.ended }).toEqual({ total: 1, idle: 1, ended: false });
       await expect(p.rotateRoot!(before, "short")).rejects.toMatchObject({ code: "invalid_password" });
       expect(p.poolFor(before)).toBe(old); // nothing changed: the pool stays
@@ -322,6 +343,7 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
       expect({ total: old.totalCount, ended: old.ended }).toEqual({ total: 0, ended: true });
       const after = config({ username: rootName, password: next });
       await p.testConnection(after);
+      await p.poolFor(after).query("SELECT 1");
       expect(p.poolFor(after)).not.toBe(old);
       expect(p.poolFor(after).ended).toBe(false);
     } finally {
