@@ -20,10 +20,11 @@ export interface ReadSetRow {
 
 /**
  * The audit_events row for an event; an event listing secrets names its read set (`readSetId`)
- * and carries it in `readSet` for the insert to store (src/audit/insert.ts). A batch is one INSERT, so one malformed event would fail the
- * whole batch on every retry and block the trail: values the columns would reject (a non-UUID id,
- * an invalid date, a version outside int4) are stored as NULL and kept, as text, under
- * `metadata.invalid`, so the row is still written and the oddity still visible.
+ * and carries it in `readSet` for the insert to store (src/audit/insert.ts). A batch is one
+ * INSERT, so one malformed event would fail the whole batch on every retry and block the trail:
+ * values the columns would reject (a non-UUID id, an invalid date, a version outside int4) are
+ * stored as NULL and kept, as text, under `metadata.invalid`, so the row is still written and the
+ * oddity still visible.
  */
 export function toAuditRow(e: AuditEventInput) {
   const invalid: Record<string, string> = {};

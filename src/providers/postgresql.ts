@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import pg from "pg";
 import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
+import { createRootConnections } from "./postgresql-connections.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
 import { scramVerifier, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
 import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
@@ -15,7 +15,6 @@ import {
   type RevocationData,
 } from "./provider.js";
 import { LOWER_ALNUM, randomString, URL_SAFE, type RandomSource } from "./random.js";
-import { toProviderError } from "./scrub.js";
 import { renderTemplate } from "./templates.js";
 
 export type { PostgresConfig } from "./postgresql-config.js";
@@ -57,92 +56,7 @@ function checkName(identity: string): string {
  */
 export function createPostgresProvider(opts: PostgresProviderOptions = {}): PostgresProvider {
   const bufferMs = (opts.expiryBufferSeconds ?? 5) * 1000;
-  const pools = new Map<string, pg.Pool>();
-
-  function rootUrl(config: PostgresConfig): string {
-    return renderTemplate(config.connection_url, {
-      username: encodeURIComponent(config.username),
-      password: encodeURIComponent(config.password),
-    });
-  }
-
-  const poolKey = (url: string) => createHash("sha256").update(url).digest("hex");
-
-  function poolFor(config: PostgresConfig): pg.Pool {
-    const url = rootUrl(config);
-    const key = poolKey(url);
-    let pool = pools.get(key);
-    if (!pool) {
-      pool = new pg.Pool({
-        connectionString: url,
-        max: opts.poolMax ?? 3,
-        idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: 10_000,
-        statement_timeout: 30_000,
-        lock_timeout: 10_000,
-        application_name: "leasehold-provider",
-      });
-      // An idle client dying (server restart) must not crash the process; the next call reconnects.
-      pool.on("error", () => undefined);
-      pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  /**
-   * After a root password change: the old password's pool is dropped and ended (idle connections
-   * close now, checked-out ones when released). Not awaited: a call still holding one of its
-   * connections must not hold up the rotation.
-   */
-  function retire(config: PostgresConfig): void {
-    const key = poolKey(rootUrl(config));
-    const pool = pools.get(key);
-    pools.delete(key);
-    void pool?.end().catch(() => undefined);
-  }
-
-  /**
-   * A root connection of its own, closed after `fn`: a login made now. A connection test must not
-   * reuse a pooled one, which logged in earlier and would pass with a password the target has
-   * since changed (rotate-root checks after a failure whether the old password still works).
-   */
-  async function freshRoot<T>(config: PostgresConfig, fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: rootUrl(config), connectionTimeoutMillis: 10_000, statement_timeout: 30_000, application_name: "leasehold-provider" });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      return await fn(client);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  /** Runs `fn` on a pooled root connection (or, `fresh`, a new login); every failure leaves as a scrubbed ProviderError. */
-  async function withRoot<T>(
-    config: PostgresConfig,
-    what: string,
-    secrets: string[],
-    fn: (c: pg.ClientBase) => Promise<T>,
-    fresh = false,
-  ): Promise<T> {
-    let client: pg.PoolClient | undefined;
-    try {
-      if (fresh) return await freshRoot(config, fn);
-      client = await poolFor(config).connect();
-      const result = await fn(client);
-      client.release();
-      return result;
-    } catch (err) {
-      client?.release(true); // never hand a connection in an unknown state back to the pool
-      const e = err as { code?: unknown };
-      throw toProviderError(err, {
-        prefix: `PostgreSQL ${what} failed`,
-        secrets: [...secrets, config.password],
-        retryable: classifyPostgresError(err) === "retryable",
-        ...(typeof e?.code === "string" ? { code: e.code } : {}),
-      });
-    }
-  }
+  const { poolFor, retire, withRoot, closeAll } = createRootConnections(opts.poolMax ?? 3);
 
   async function inTransaction(c: pg.ClientBase, fn: () => Promise<void>): Promise<void> {
     await c.query("BEGIN");
@@ -294,10 +208,6 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
 
     classifyError: classifyPostgresError,
 
-    async close() {
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.all(all.map((p) => p.end().catch(() => undefined)));
-    },
+    close: closeAll,
   };
 }
