@@ -1,38 +1,59 @@
 import { DecryptionError, type OpenRequest } from "./aead.js";
-import { rawSodium } from "./sodium.js";
+import { rawSodium, type RawSodium } from "./sodium.js";
 
 const HEADER = 1 + 24; // version byte, nonce (src/crypto/aead.ts)
 const TAG = 16;
 const KEY = 32;
+/**
+ * Blobs opened per allocation, by their working size: WASM memory never shrinks, so one huge
+ * listing must not grow it for good (a single blob larger than this still goes alone).
+ */
+const CHUNK_BYTES = 1 << 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** Bytes an item needs in WASM memory: nonce + ciphertext + its plaintext + the AD at its longest UTF-8 length. */
+function workingSize(it: OpenRequest): number {
+  if (it.blob.length < HEADER + TAG || it.blob[0] !== 0x01) throw new DecryptionError(it.ad);
+  return it.blob.length - 1 + (it.blob.length - HEADER - TAG) + it.ad.length * 3;
+}
+
 /**
- * `openStringWithAd` for many blobs under one key, with one trip into libsodium's memory: the key
- * is copied in once, every nonce, ciphertext and associated data into one allocation, and each
- * plaintext is decoded straight out of it. The same XChaCha20-Poly1305 call as `open` (results
- * are identical); what it saves is the wrapper's per-call allocations and copies, which cost more
- * than the cipher for short secrets. The allocation is zeroed before it is freed. Throws
- * DecryptionError naming the first blob that fails.
+ * `openStringWithAd` for many blobs under one key, in few trips into libsodium's memory: the key
+ * is copied in once per chunk, every nonce, ciphertext and associated data into one allocation,
+ * and each plaintext is decoded straight out of it. The same XChaCha20-Poly1305 call as `open`
+ * (results are identical); what it saves is the wrapper's per-call allocations and copies, which
+ * cost more than the cipher for short secrets. Each allocation is zeroed before it is freed.
+ * Throws DecryptionError naming the first blob that fails.
  */
 export function openStringsWithKey(key: Uint8Array, items: readonly OpenRequest[]): string[] {
-  if (items.length === 0) return [];
-  const raw = rawSodium();
   if (key.length !== KEY) throw new Error("XChaCha20-Poly1305 keys are 32 bytes");
-  let size = KEY;
-  for (const it of items) {
-    if (it.blob.length < HEADER + TAG || it.blob[0] !== 0x01) throw new DecryptionError(it.ad);
-    // nonce + ciphertext + its plaintext + the AD at its longest UTF-8 length
-    size += it.blob.length - 1 + (it.blob.length - HEADER - TAG) + it.ad.length * 3;
+  const raw = rawSodium();
+  const out: string[] = new Array(items.length);
+  let start = 0;
+  while (start < items.length) {
+    let end = start;
+    let size = KEY;
+    while (end < items.length) {
+      const need = workingSize(items[end]!);
+      if (end > start && size + need > CHUNK_BYTES) break;
+      size += need;
+      end++;
+    }
+    openChunk(raw, key, items, start, end, size, out);
+    start = end;
   }
+  return out;
+}
+
+function openChunk(raw: RawSodium, key: Uint8Array, items: readonly OpenRequest[], start: number, end: number, size: number, out: string[]): void {
   const base = raw._malloc(size);
   if (!base) throw new Error("libsodium: out of memory");
   try {
     const heap = raw.HEAPU8; // read after _malloc: growing the memory replaces the view
     heap.set(key, base);
     let at = base + KEY;
-    const out: string[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
+    for (let i = start; i < end; i++) {
       const { blob, ad } = items[i]!;
       const nonce = at;
       heap.set(blob.subarray(1), nonce); // nonce, then ciphertext + tag
@@ -52,7 +73,6 @@ export function openStringsWithKey(key: Uint8Array, items: readonly OpenRequest[
         throw new DecryptionError(ad);
       }
     }
-    return out;
   } finally {
     raw.HEAPU8.fill(0, base, base + size);
     raw._free(base);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openStringsWithKey } from "../../src/crypto/aead-batch.js";
 import { DecryptionError, openString, seal, sealString } from "../../src/crypto/aead.js";
-import { sodiumReady } from "../../src/crypto/sodium.js";
+import { rawSodium, sodiumReady } from "../../src/crypto/sodium.js";
 
 const key = () => new Uint8Array(randomBytes(32));
 const failure = (ad: string) => `Could not decrypt ${ad}: wrong key, tampered data, or data moved from another row`;
@@ -25,6 +25,16 @@ describe("openStringsWithKey: many blobs under one key in one trip into libsodiu
     const big = Array.from({ length: 20 }, (_, i) => String(i).repeat(600_000));
     const items = big.map((t, i) => ({ blob: sealString(k, t, `ad${i}`), ad: `ad${i}` }));
     expect(openStringsWithKey(k, items)).toEqual(big);
+  });
+
+  it("opens a large listing in bounded chunks: libsodium's memory (which never shrinks) grows by about one chunk, not by the listing", () => {
+    const k = key();
+    const values = Array.from({ length: 64 }, (_, i) => `${i}`.padEnd(512 * 1024, "v")); // 32 MiB of values
+    const items = values.map((t, i) => ({ blob: sealString(k, t, `big/${i}`), ad: `big/${i}` }));
+    openStringsWithKey(k, items.slice(0, 2)); // let the heap reach its working size first
+    const before = rawSodium().HEAPU8.length;
+    expect(openStringsWithKey(k, items)).toEqual(values);
+    expect(rawSodium().HEAPU8.length - before).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
   it("a blob moved to another row, tampered, truncated, of an unknown version or under another key fails, naming it", () => {
