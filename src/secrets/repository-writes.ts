@@ -62,8 +62,20 @@ async function mapDuplicate<T>(op: Promise<T>): Promise<T> {
 
 /** Writes: only reachable through the repository's transaction. */
 export function secretWrites(db: Db) {
+  /** secrets.tag_names of `secretIds` from their secret_tags rows, in the same transaction. */
+  const syncTagNames = async (secretIds: string[]): Promise<void> => {
+    if (secretIds.length === 0) return;
+    await db.$executeRaw`
+      UPDATE secrets s
+         SET tag_names = coalesce((SELECT array_agg(t.name ORDER BY t.name COLLATE "C")
+                                     FROM secret_tags st JOIN tags t ON t.id = st.tag_id
+                                    WHERE st.secret_id = s.id), '{}')
+       WHERE s.id = ANY(${secretIds}::uuid[])`;
+  };
   const linkTags = async (links: TagLink[]): Promise<void> => {
-    if (links.length > 0) await db.secretTag.createMany({ data: links, skipDuplicates: true });
+    if (links.length === 0) return;
+    await db.secretTag.createMany({ data: links, skipDuplicates: true });
+    await syncTagNames([...new Set(links.map((l) => l.secretId))]);
   };
   return {
     /** Is a live secret (other than `excludeIds`) or a dynamic secret's key already at one of these (path, digest)? */
@@ -116,7 +128,8 @@ export function secretWrites(db: Db) {
     async replaceTags(secretIds: string[], links: TagLink[]): Promise<void> {
       if (secretIds.length === 0) return;
       await db.secretTag.deleteMany({ where: { secretId: { in: secretIds } } });
-      await linkTags(links);
+      if (links.length > 0) await db.secretTag.createMany({ data: links, skipDuplicates: true });
+      await syncTagNames(secretIds);
     },
 
     async insertOverrides(rows: OverrideRow[]): Promise<void> {

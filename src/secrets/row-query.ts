@@ -33,7 +33,7 @@ const ROW_COLUMNS = `
     s.id, s.folder_id AS "folderId", s.path, s.key_digest AS "keyDigest",
     s.key_cipher AS "keyCipher", s.value_cipher AS "valueCipher", s.comment_cipher AS "commentCipher",
     s.type::text AS type, s.version, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
-    coalesce(tg.tags, '{}') AS tags,
+    coalesce(s.tag_names, '{}') AS tags,
     o.id AS "overrideId", o.value_cipher AS "overrideCipher", o.is_active AS "overrideActive",
     o.created_at AS "overrideCreatedAt", o.updated_at AS "overrideUpdatedAt"`;
 
@@ -60,15 +60,15 @@ const COLUMN_LISTS = `
     ${blobs("s.key_cipher", "keys")}, ${blobs("s.value_cipher", "vals")},
     ${blobs("s.comment_cipher", "comments")}, ${list("s.type::text")} AS types,
     ${list("s.version::text")} AS versions, ${list(micros("s.created_at"))} AS created, ${list(micros("s.updated_at"))} AS updated,
-    json_agg(tg.tags) AS tags, ${nullable("o.id::text")} AS o_ids, ${blobs("o.value_cipher", "o_vals")},
+    json_agg(s.tag_names) AS tags, ${nullable("o.id::text")} AS o_ids, ${blobs("o.value_cipher", "o_vals")},
     ${nullable("o.is_active::text")} AS o_active, ${nullable(micros("o.created_at"))} AS o_created,
     ${nullable(micros("o.updated_at"))} AS o_updated`;
 
 /**
  * Secrets + tags + the caller's override (`userId` null: none) in one statement, as rows
  * (`lock`: FOR UPDATE) or as column lists. The SQL text depends only on which filters are
- * present, so each shape can be prepared once. Tags are aggregated once for the environment and
- * joined (a subquery per row cost PostgreSQL about 2.5x as much once tags exist).
+ * present, so each shape can be prepared once. Tag names come from the row itself (tag_names,
+ * kept in step with secret_tags by every write): no join, whatever statistics the planner has.
  */
 export function rowQuery(environmentId: string, userId: string | null, f: RowFilter, form: "lists" | "lock"): RowQuery {
   const values: unknown[] = [environmentId, userId];
@@ -82,19 +82,13 @@ export function rowQuery(environmentId: string, userId: string | null, f: RowFil
   if (f.path !== undefined) add("p", (n) => `s.path = ${n}`, f.path);
   if (f.keyDigest !== undefined) add("k", (n) => `s.key_digest = ${n}`, f.keyDigest);
   if (f.ids !== undefined) add("i", (n) => `s.id = ANY(${n}::uuid[])`, f.ids);
-  if (f.tagNames !== undefined) {
-    add("t", (n) => `EXISTS (SELECT 1 FROM secret_tags st JOIN tags t ON t.id = st.tag_id WHERE st.secret_id = s.id AND t.name = ANY(${n}::text[]))`, f.tagNames);
-  }
+  if (f.tagNames !== undefined) add("t", (n) => `s.tag_names && ${n}::text[]`, f.tagNames); // ANY of them
   // No user (service accounts): the planner drops a join that is false by construction.
   const overrides = userId === null ? "false AND o.user_id = $2::uuid" : "o.secret_id = s.id AND o.user_id = $2::uuid";
   if (userId === null) shape += "n";
   const text = `
     SELECT ${form === "lists" ? COLUMN_LISTS : ROW_COLUMNS}
       FROM secrets s
-      LEFT JOIN (SELECT st.secret_id, array_agg(t.name ORDER BY t.name COLLATE "C") AS tags
-                   FROM secrets ts JOIN secret_tags st ON st.secret_id = ts.id JOIN tags t ON t.id = st.tag_id
-                  WHERE ts.environment_id = $1::uuid AND ts.deleted_at IS NULL
-                  GROUP BY st.secret_id) tg ON tg.secret_id = s.id
       LEFT JOIN personal_secrets o ON ${overrides}
      WHERE s.environment_id = $1::uuid AND s.deleted_at IS NULL${conditions}${form === "lock" ? "\n     FOR UPDATE OF s" : ""}`;
   return { text, values, shape: `${shape}${form === "lock" ? "l" : "c"}` };

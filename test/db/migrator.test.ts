@@ -52,6 +52,29 @@ describe("migrator", () => {
       [`${schema}._prisma_migrations`],
     );
 
+  it("20261207020000_secret_tag_names fills tag_names from the tags already linked", async () => {
+    const all = await readMigrations(MIGRATIONS_DIR);
+    const at = all.findIndex((m) => m.name === "20261207020000_secret_tag_names");
+    expect(at).toBeGreaterThan(0);
+    await withSession(db, (s) => migrate(s, all.slice(0, at)));
+    await t.query(`
+      INSERT INTO apps (id, name, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'a', now());
+      INSERT INTO environments (id, app_id, name, name_lower, wrapped_key, updated_at)
+        VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'Dev', 'dev', '\\x00', now());
+      INSERT INTO secrets (id, environment_id, path, key_digest, key_cipher, value_cipher, comment_cipher, updated_at) VALUES
+        ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000002', '/', 'd1', '\\x00', '\\x00', '\\x00', now()),
+        ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000002', '/', 'd2', '\\x00', '\\x00', '\\x00', now());
+      INSERT INTO tags (id, name) VALUES ('00000000-0000-4000-8000-000000000005', 'zeta'), ('00000000-0000-4000-8000-000000000006', 'Alpha');
+      INSERT INTO secret_tags (secret_id, tag_id) VALUES
+        ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000005'),
+        ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000006')`);
+    await withSession(db, (s) => migrate(s, all));
+    expect(await t.query(`SELECT key_digest, tag_names FROM secrets ORDER BY key_digest`)).toEqual([
+      { key_digest: "d1", tag_names: ["Alpha", "zeta"] },
+      { key_digest: "d2", tag_names: [] },
+    ]);
+  });
+
   it("creates _prisma_migrations exactly as Prisma's DDL does", async () => {
     await withSession(db, (s) => migrate(s, []));
     await t.query(`CREATE SCHEMA prisma_ref`);

@@ -70,6 +70,27 @@ function checks(start: () => Promise<{ container: Container; close(): Promise<vo
     expect(fast.find((r) => r.id === seeded.ids[2])).toMatchObject({ overrideActive: true, tags: ["aa", "zz"] });
   });
 
+  it("tag_names stays what secret_tags says through creates, tag changes and tag removal", async () => {
+    const [, commas, overridden] = seeded.ids;
+    await s.container.secretService.update(seeded.caller, seeded.env, [
+      { id: commas!, tags: ["new", "t,1"] },
+      { id: overridden!, tags: [] },
+    ]);
+    const rows = await s.container.db.query<{ id: string; names: string[]; linked: string[] }>(
+      `SELECT s.id, s.tag_names AS names,
+              coalesce((SELECT array_agg(t.name ORDER BY t.name COLLATE "C") FROM secret_tags st JOIN tags t ON t.id = st.tag_id
+                         WHERE st.secret_id = s.id), '{}') AS linked
+         FROM secrets s WHERE s.environment_id = $1::uuid`,
+      [seeded.env.id],
+    );
+    expect(rows).toHaveLength(5);
+    for (const r of rows) expect(r.names, r.id).toEqual(r.linked);
+    expect(rows.find((r) => r.id === commas)!.names).toEqual(["new", "t,1"]);
+    expect(rows.find((r) => r.id === overridden)!.names).toEqual([]);
+    const tagged = await createSecretRepository(s.container.db).listLive(seeded.env.id, null, { tagNames: ["new", "nope"] });
+    expect(tagged.map((r) => r.id)).toEqual([commas]);
+  });
+
   it("without a user (service accounts) there are no overrides; a filter that matches nothing gives []", async () => {
     const { fast, plain } = await bothReads(s.container, seeded.env.id, null, seeded.ids);
     expect(fast).toEqual(plain);
