@@ -11,6 +11,8 @@
  * PostgreSQL spends about 3.3 ms of CPU on every role created with a password (one PBKDF2, even
  * for a pre-hashed verifier: it checks the verifier is not that of an empty password), so on two
  * cores shared with everything else, 10 concurrent creations queue behind each other there.
+ * Leasehold's share in the same run (leaseCreateNoPassword_c*): the same leases from a definition
+ * whose role gets no password, so neither side runs PBKDF2.
  * Targets: create p50 <= 20 ms, p99 <= 100 ms.
  *
  * Env: BENCH_N1 (calls at concurrency 1, default 300), BENCH_N10 (at 10, default 1000),
@@ -58,6 +60,19 @@ try {
     if (res.status !== 200 || !body[0]?.lease) throw new Error(`lease over HTTP: ${res.status}`);
   };
 
+  // Leasehold's own share: the same lease from a definition whose role has no password (no PBKDF2
+  // on either side), e.g. a role that logs in by certificate.
+  const { config: withPassword } = def as unknown as { config: Record<string, unknown> };
+  const noPassword = await s.container.dynamicSecrets.create(s.owner, {
+    environmentId: def.record.environmentId,
+    name: "reader-nopw",
+    provider: "postgresql",
+    config: { ...withPassword, creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN VALID UNTIL '{{expiration}}' IN ROLE "${s.prefix}_readers"`] },
+    defaultTtl: 3600,
+    maxTtl: 86_400,
+  });
+  const viaServiceNoPassword = () => s.container.leases.createLease(s.owner, undefined, { secretId: noPassword.id, ttl: 3600 });
+
   // The floor: the same transaction straight from a pool, the verifier computed once beforehand.
   const floorPool = new pg.Pool({ connectionString: db.url, max: 10 });
   const verifier = scramVerifier("bench-floor-password-0123456789");
@@ -86,6 +101,9 @@ try {
   results["leaseCreate_c1"] = await measureCalls(N1, 1, viaService);
   results["providerCreate_c10"] = await measureCalls(N10, 10, providerOnly);
   results["leaseCreate_c10"] = await measureCalls(N10, 10, viaService);
+  for (let i = 0; i < 20; i++) await viaServiceNoPassword();
+  results["leaseCreateNoPassword_c1"] = await measureCalls(N1, 1, viaServiceNoPassword);
+  results["leaseCreateNoPassword_c10"] = await measureCalls(N10, 10, viaServiceNoPassword);
   for (let i = 0; i < 20; i++) await viaHttp();
   results["httpLeaseCreate_c1"] = await measureCalls(N1, 1, viaHttp);
   results["httpLeaseCreate_c10"] = await measureCalls(N10, 10, viaHttp);

@@ -58,6 +58,11 @@ export function withVerifierInPasswordClauses(statement: string, verifier: strin
   return statement.replace(PASSWORD_CLAUSE, (_m, clause: string) => `${clause}'${verifier}'`);
 }
 
+/** Does any statement set the password with `PASSWORD '{{password}}'` (then a verifier is needed)? */
+export function hasPasswordClause(statements: readonly string[]): boolean {
+  return statements.some((s) => new RegExp(PASSWORD_CLAUSE.source, "i").test(s));
+}
+
 /** Does `password` match the stored verifier? (what the server checks at a SCRAM login) */
 export function scramMatches(verifier: string, password: string): boolean {
   const m = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(verifier);

@@ -3,7 +3,7 @@ import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { createRootConnections } from "./postgresql-connections.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
-import { scramVerifier, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
+import { hasPasswordClause, scramVerifier, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
 import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
@@ -144,8 +144,11 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       const validUntil = pgTimestamp(new Date(ctx.expiresAt.getTime() + bufferMs));
       const vars = { name, password, expiration: validUntil, ttl_seconds: String(ctx.ttlSeconds) };
       // Hashed here, before a root connection is taken: the server stores the verifier as it is.
-      const verifier = await scramVerifierAsync(password);
-      const statements = config.creation_statements.map((s) => withVerifierInPasswordClauses(s, verifier));
+      let statements = config.creation_statements;
+      if (hasPasswordClause(statements)) {
+        const verifier = await scramVerifierAsync(password);
+        statements = statements.map((s) => withVerifierInPasswordClauses(s, verifier));
+      }
       await withRoot(config, "role creation", [password], (c) =>
         inTransaction(c, async () => {
           await runScripts(c, statements, vars);

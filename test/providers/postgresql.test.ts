@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createPostgresProvider, pgTimestamp, type PostgresConfig } from "../../src/providers/postgresql.js";
-import { withVerifierInPasswordClauses } from "../../src/providers/postgresql-scram.js";
+import { hasPasswordClause, withVerifierInPasswordClauses } from "../../src/providers/postgresql-scram.js";
 import { ProviderError, type CreateContext } from "../../src/providers/provider.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { connectAs, passwordCheckingHost, scramVerifies } from "./pg-helpers.js";
@@ -423,6 +423,8 @@ describe("PostgreSQL provider: config and classification", () => {
       `ALTER ROLE x ENCRYPTED  PASSWORD '${v}'; SELECT '{{password}}'`,
     );
     expect(withVerifierInPasswordClauses(`CREATE ROLE x PASSWORD $p${"$"}{{password}}$p$`, v)).toBe(`CREATE ROLE x PASSWORD $p${"$"}{{password}}$p$`);
+    expect(hasPasswordClause([`GRANT x TO "{{name}}"`, `ALTER ROLE "{{name}}" encrypted password '{{password}}'`])).toBe(true);
+    expect(hasPasswordClause([`CREATE ROLE "{{name}}" LOGIN`, `COMMENT ON ROLE "{{name}}" IS '{{password}}'`])).toBe(false);
   });
 
   it("formats Postgres timestamps in UTC, rounded up to the second", () => {
