@@ -66,6 +66,7 @@ try {
   const noPassword = await s.container.dynamicSecrets.create(s.owner, {
     environmentId: def.record.environmentId,
     name: "reader-nopw",
+    path: "/nopw", // its own key names (DB_USERNAME, ...) at another path
     provider: "postgresql",
     config: { ...withPassword, creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN VALID UNTIL '{{expiration}}' IN ROLE "${s.prefix}_readers"`] },
     defaultTtl: 3600,
@@ -114,9 +115,9 @@ try {
   results["leaseRevoke_c1"] = await measureCalls(toRevoke.length, 1, (i) => s.container.leases.revokeLease(s.owner, undefined, { leaseId: toRevoke[i]! }));
 
   console.log(`lease creation, PostgreSQL provider (${machine().cpus} cores, ${machine().node})`);
-  console.log("case                       n  conc  p50 ms  p99 ms  max ms   per s  errors");
+  console.log("case                           n  conc  p50 ms  p99 ms  max ms   per s  errors");
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(22)} ${String(r.n).padStart(5)} ${String(r.concurrency).padStart(5)} ${r.p50Ms.toFixed(2).padStart(7)} ${r.p99Ms.toFixed(2).padStart(7)} ${r.maxMs.toFixed(1).padStart(7)} ${r.perSecond.toFixed(1).padStart(7)} ${String(r.errors).padStart(7)}`);
+    console.log(`${name.padEnd(26)} ${String(r.n).padStart(5)} ${String(r.concurrency).padStart(5)} ${r.p50Ms.toFixed(2).padStart(7)} ${r.p99Ms.toFixed(2).padStart(7)} ${r.maxMs.toFixed(1).padStart(7)} ${r.perSecond.toFixed(1).padStart(7)} ${String(r.errors).padStart(7)}`);
   }
   const c1 = results["leaseCreate_c1"]!;
   const c10 = results["leaseCreate_c10"]!;
