@@ -1,4 +1,5 @@
 import type { Principal } from "../auth/principal.js";
+import type { Bytes } from "../crypto/aead.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 
 export type { LeaseStatus };
@@ -67,6 +68,34 @@ export interface LeaseRecord {
   claimedBy: string | null;
   claimedUntil: Date | null;
   lastError: string | null;
+}
+
+/** A lease as the repository's insertCreating records it: CREATING, claimed by its creator. */
+export interface NewLease {
+  id: string;
+  dynamicSecretId: string | null;
+  environmentId: string | null;
+  engineId: string | null;
+  engineRole: string | null;
+  metadata: Record<string, unknown> | null;
+  provider: string;
+  name: string;
+  description: string;
+  ownerUserId: string | null;
+  ownerServiceAccountId: string | null;
+  ttlSeconds: number;
+  createdAt: Date;
+  expiresAt: Date;
+  upstreamIdentity: string;
+  stateCipher: Bytes;
+  claimedBy: string;
+  claimedUntil: Date;
+}
+
+/** Claim ownership for `until`: exclusive until then, and due again then if the holder vanished. */
+export interface Claim {
+  by: string;
+  until: Date;
 }
 
 /** Who did something to a lease, for lease_events: null for the reaper. */
