@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import type { AppRepository } from "../apps/repository.js";
 import { isUuid } from "../auth/environment-context.js";
 import { isAdmin, type Principal } from "../auth/principal.js";
@@ -10,45 +9,15 @@ import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRepository } from "../leases/repository.js";
 import type { Actor } from "../leases/types.js";
 import type { Provider } from "../providers/provider.js";
-import { connectionTestFailure } from "../providers/scrub.js";
 import { folderChain, normalizePath } from "../secrets/paths.js";
-import { buildKeyMap, keyMapDigests, keyMapInputSchema, type StoredKeyMapEntry } from "./key-map.js";
+import { createDefinitionProviders, ENGINE_PROVIDER, validConfig, type DefinitionBridge } from "./definition-config.js";
+import { createSchema, parse, updateSchema, type CreateDefinitionInput, type UpdateDefinitionInput } from "./input.js";
+import { buildKeyMap, keyMapDigests, type StoredKeyMapEntry } from "./key-map.js";
 import type { DefinitionChanges, DefinitionFilter, DefinitionRecord, DefinitionRepository } from "./repository.js";
 import { openConfig, openKeyMap, sealConfig, sealKeyMap, toView, type DynamicSecretView } from "./sealing.js";
 
-const TEN_YEARS = 10 * 365 * 86_400;
-const ttl = z.number().int().min(60, "must be at least 60 seconds").max(TEN_YEARS, "must be at most 10 years");
-/** The definition's fields as the service validates them (also documented in the OpenAPI output). */
-export const definitionFields = {
-  name: z.string().trim().min(1, "must not be empty").max(128).refine((n) => !n.includes("/"), "must not contain '/'"),
-  description: z.string().max(10_000),
-  config: z.record(z.string(), z.unknown()),
-  keyMap: keyMapInputSchema,
-  defaultTtl: ttl,
-  maxTtl: ttl,
-  /** Check the config reaches the target (provider.testConnection) before saving. */
-  verifyConnection: z.boolean(),
-};
-const createSchema = z.object({
-  environmentId: z.string().refine(isUuid, "must be a UUID"),
-  path: z.string().max(1_000).default("/"),
-  provider: z.string().min(1),
-  ...definitionFields,
-  description: definitionFields.description.default(""),
-  keyMap: definitionFields.keyMap.optional(),
-  verifyConnection: definitionFields.verifyConnection.default(true),
-});
-const updateSchema = z.object(definitionFields).partial();
-
-export type CreateDefinitionInput = z.input<typeof createSchema>;
-export type UpdateDefinitionInput = z.input<typeof updateSchema>;
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  throw new BadRequestError(`Invalid ${issue?.path.join(".") || "input"}: ${issue?.message ?? "invalid value"}`);
-}
+export { ENGINE_PROVIDER, type DefinitionBridge } from "./definition-config.js";
+export { definitionFields, type CreateDefinitionInput, type UpdateDefinitionInput } from "./input.js";
 
 const notFound = () => new NotFoundError("Dynamic secret not found");
 
@@ -60,17 +29,6 @@ export interface OpenedDefinition {
   keyMap: StoredKeyMapEntry[];
   /** Set when the definition is backed by an engine role: the config above is built from them. */
   engine?: { id: string; role: string; maxTtl: number } | undefined;
-}
-
-/** The provider id of definitions backed by an engine role: config `{"engine": name, "role": name}`. */
-export const ENGINE_PROVIDER = "engine";
-
-/** Engine-backed definitions (src/engines/bridge.ts): checked on write, resolved to a real provider on use. */
-export interface DefinitionBridge {
-  /** The config to store, the provider the role maps onto (its key map) and the role's max TTL. */
-  validate(config: Record<string, unknown>, verify: boolean): Promise<{ config: Record<string, unknown>; provider: Provider; maxTtl: number }>;
-  /** The provider and full config (the engine's current root credentials) a lease is minted with. */
-  open(config: Record<string, unknown>): Promise<{ provider: Provider; config: unknown; engine: { id: string; role: string; maxTtl: number } }>;
 }
 
 const NO_SECRET_FIELDS = { secretFields: [] as string[] };
@@ -96,37 +54,10 @@ export function createDefinitionService(deps: {
   const view = (row: DefinitionRecord) =>
     toView(row, keysOf(row), row.provider === ENGINE_PROVIDER ? NO_SECRET_FIELDS : deps.providers.get(row.provider));
 
-  function bridge(): DefinitionBridge {
-    if (!deps.bridge) throw new BadRequestError(`Unknown provider '${ENGINE_PROVIDER}'.`);
-    return deps.bridge;
-  }
-
-  /** An engine-backed config: checked by the bridge, its max_ttl within the role's. */
-  async function validEngineConfig(raw: Record<string, unknown>, verify: boolean, maxTtl: number) {
-    const checked = await bridge().validate(raw, verify);
-    if (maxTtl > checked.maxTtl) throw new BadRequestError(`max_ttl must not exceed the engine role's max_ttl (${checked.maxTtl} seconds).`);
-    return checked;
-  }
+  const { bridge, validEngineConfig, providerOf } = createDefinitionProviders(deps);
 
   function requireAdmin(p: Principal): void {
     if (!isAdmin(p)) throw new ForbiddenError("Only an Owner or Admin can manage dynamic secrets.");
-  }
-
-  function providerOf(id: string): Provider {
-    const provider = deps.providers.get(id);
-    if (!provider) throw new BadRequestError(`Unknown provider '${id}'.`);
-    return provider;
-  }
-
-  async function validConfig(provider: Provider, raw: Record<string, unknown>, verify: boolean): Promise<unknown> {
-    const r = provider.configSchema.safeParse(raw);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new BadRequestError(`Invalid config: ${issue?.path.join(".") || "config"}: ${issue?.message ?? "invalid value"}`);
-    }
-    const failure = verify ? await connectionTestFailure(provider, r.data) : null;
-    if (failure !== null) throw new BadRequestError(`The connection test failed: ${failure}`);
-    return r.data;
   }
 
   async function findLive(id: string): Promise<DefinitionRecord> {
