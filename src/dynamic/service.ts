@@ -31,6 +31,12 @@ export interface OpenedDefinition {
   engine?: { id: string; role: string; maxTtl: number } | undefined;
 }
 
+/** A listed definition and how to open it for a lease (from the row already read). */
+export interface LeasableDefinition {
+  view: DynamicSecretView;
+  open(): Promise<OpenedDefinition>;
+}
+
 const NO_SECRET_FIELDS = { secretFields: [] as string[] };
 
 /**
@@ -162,26 +168,20 @@ export function createDefinitionService(deps: {
 
     /** Live definitions of an environment; Phase's filters (path exact, id, name exact). */
     async list(environmentId: string, filter: DefinitionFilter = {}): Promise<DynamicSecretView[]> {
-      if (filter.id !== undefined && !isUuid(filter.id)) return [];
-      const path = filter.path === undefined ? undefined : normalizePath(filter.path);
-      const rows = await definitions.list(environmentId, { ...filter, path });
-      return rows.map(view);
+      return (await liveRows(environmentId, filter)).map(view);
+    },
+
+    /**
+     * `list`, each definition with the means to open it for a lease without reading it again
+     * (Phase's GET …/dynamic/?lease=true leases every definition it lists).
+     */
+    async listForLeasing(environmentId: string, filter: DefinitionFilter = {}): Promise<LeasableDefinition[]> {
+      return (await liveRows(environmentId, filter)).map((row) => ({ view: view(row), open: () => openRecord(row) }));
     },
 
     /** For the lease service: the live definition, decrypted. */
     async open(id: string): Promise<OpenedDefinition> {
-      const record = await findLive(id);
-      const keys = keysOf(record);
-      if (record.provider === ENGINE_PROVIDER) {
-        const opened = await bridge().open(openConfig(keys, record.id, record.configCipher));
-        return { record, ...opened, keyMap: openKeyMap(keys, record.id, record.keyMapCipher) };
-      }
-      return {
-        record,
-        provider: providerOf(record.provider),
-        config: openConfig(keys, record.id, record.configCipher),
-        keyMap: openKeyMap(keys, record.id, record.keyMapCipher),
-      };
+      return openRecord(await findLive(id));
     },
 
     /** For the secrets service: is this keyDigest a dynamic secret's key at (environment, path)? */
@@ -189,6 +189,27 @@ export function createDefinitionService(deps: {
       return definitions.isKeyDigestTaken(environmentId, normalizePath(path), [keyDigest]);
     },
   };
+
+  async function liveRows(environmentId: string, filter: DefinitionFilter): Promise<DefinitionRecord[]> {
+    if (filter.id !== undefined && !isUuid(filter.id)) return [];
+    const path = filter.path === undefined ? undefined : normalizePath(filter.path);
+    return definitions.list(environmentId, { ...filter, path });
+  }
+
+  /** A definition decrypted, with its provider (or its engine role's, through the bridge). */
+  async function openRecord(record: DefinitionRecord): Promise<OpenedDefinition> {
+    const keys = keysOf(record);
+    if (record.provider === ENGINE_PROVIDER) {
+      const opened = await bridge().open(openConfig(keys, record.id, record.configCipher));
+      return { record, ...opened, keyMap: openKeyMap(keys, record.id, record.keyMapCipher) };
+    }
+    return {
+      record,
+      provider: providerOf(record.provider),
+      config: openConfig(keys, record.id, record.configCipher),
+      keyMap: openKeyMap(keys, record.id, record.keyMapCipher),
+    };
+  }
 }
 
 export type DefinitionService = ReturnType<typeof createDefinitionService>;

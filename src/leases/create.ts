@@ -21,6 +21,8 @@ export interface CreateLeaseInput {
   environmentId?: string | undefined;
   /** Seconds; 0, null or missing mean the definition's default_ttl (Phase). */
   ttl?: number | null | undefined;
+  /** The definition `secretId` names, already opened in this request (it is then not read again). */
+  definition?: OpenedDefinition | undefined;
 }
 
 export interface CreatedLease {
@@ -194,7 +196,8 @@ export function createLeaseMinter(deps: MinterDeps) {
 export function createLeaseCreator(deps: CreateDeps) {
   const mint = createLeaseMinter(deps);
   const creator = async function createLease(principal: Principal, actor: Actor, input: CreateLeaseInput): Promise<CreatedLease> {
-    const def: OpenedDefinition = await deps.definitions.open(input.secretId);
+    const def: OpenedDefinition = input.definition ?? (await deps.definitions.open(input.secretId));
+    if (def.record.id !== input.secretId) throw new Error("createLease: the opened definition is not the one named by secretId");
     if (input.environmentId !== undefined && def.record.environmentId !== input.environmentId) {
       throw new NotFoundError("Dynamic secret not found");
     }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { RequestMeta } from "../audit/events.js";
 import type { Principal } from "../auth/principal.js";
 import type { Container } from "../container.js";
-import type { DynamicSecretView } from "../dynamic/sealing.js";
+import type { LeasableDefinition } from "../dynamic/service.js";
 import { BadRequestError } from "../errors.js";
 import { LeaseMessages, LeaseProviderError } from "../leases/errors.js";
 import type { LeaseView } from "../leases/view.js";
@@ -32,9 +32,10 @@ function leaser(c: Services, r: LeaseRequest) {
     const { createdAt, updatedAt } = await (user ??= c.identityService.getUser(lease.owner.id));
     return { ...lease, owner: { ...lease.owner, createdAt, updatedAt } };
   };
-  return async (def: DynamicSecretView): Promise<PhaseDynamicSecret> => {
-    const { lease, credentials } = await c.leases.createLease(r.principal, r.meta, { secretId: def.id, environmentId: r.environmentId, ttl: r.ttl });
-    return toPhaseDynamicSecret(def, toPhaseLease(await withOwnerDates(lease), credentials));
+  return async ({ view, open }: LeasableDefinition): Promise<PhaseDynamicSecret> => {
+    const input = { secretId: view.id, environmentId: r.environmentId, ttl: r.ttl, definition: await open() };
+    const { lease, credentials } = await c.leases.createLease(r.principal, r.meta, input);
+    return toPhaseDynamicSecret(view, toPhaseLease(await withOwnerDates(lease), credentials));
   };
 }
 
@@ -49,7 +50,7 @@ function internal(err: unknown, log: FastifyBaseLogger): LeaseProviderError {
  * already created. TTL and validation errors are 400 `{"error": msg}`; provider and internal
  * failures the 500 "An internal error occurred while creating the lease".
  */
-export async function leaseInOrder(c: Services, r: LeaseRequest, defs: DynamicSecretView[]): Promise<PhaseDynamicSecret[]> {
+export async function leaseInOrder(c: Services, r: LeaseRequest, defs: LeasableDefinition[]): Promise<PhaseDynamicSecret[]> {
   const lease = leaser(c, r);
   const out: PhaseDynamicSecret[] = [];
   for (const def of defs) {
@@ -72,7 +73,7 @@ export interface FailedLease {
  * GET /v1/secrets/?dynamic&lease: tries every definition; if any lease failed, Phase's 400 with
  * `failedLeases` and the count of the others (which are kept, not rolled back).
  */
-export async function leaseAll(c: Services, r: LeaseRequest, defs: DynamicSecretView[]): Promise<PhaseDynamicSecret[]> {
+export async function leaseAll(c: Services, r: LeaseRequest, defs: LeasableDefinition[]): Promise<PhaseDynamicSecret[]> {
   const lease = leaser(c, r);
   const out: PhaseDynamicSecret[] = [];
   const failed: FailedLease[] = [];
@@ -81,7 +82,7 @@ export async function leaseAll(c: Services, r: LeaseRequest, defs: DynamicSecret
       out.push(await lease(def));
     } catch (err) {
       const error = isClientError(err) ? err.message : internal(err, r.log).message;
-      failed.push({ secretId: def.id, secretName: def.name, error });
+      failed.push({ secretId: def.view.id, secretName: def.view.name, error });
     }
   }
   if (failed.length > 0) {
@@ -99,6 +100,6 @@ export async function dynamicSecretsForListing(
   r: LeaseRequest,
   q: { path: string | undefined; lease: boolean },
 ): Promise<PhaseDynamicSecret[]> {
-  const defs = await c.dynamicSecrets.list(r.environmentId, { path: q.path });
-  return q.lease ? leaseAll(c, r, defs) : defs.map((d) => toPhaseDynamicSecret(d));
+  if (q.lease) return leaseAll(c, r, await c.dynamicSecrets.listForLeasing(r.environmentId, { path: q.path }));
+  return (await c.dynamicSecrets.list(r.environmentId, { path: q.path })).map((d) => toPhaseDynamicSecret(d));
 }
