@@ -30,6 +30,35 @@ async function currentUser(url: string): Promise<string> {
   }
 }
 
+describe("leasehold run --leases against the PostgreSQL provider", () => {
+  const run = (args: string[]) =>
+    runClient(["run", "--app", f.appId, "--env", "Development", ...args], { LEASEHOLD_HOST: f.t.url, LEASEHOLD_TOKEN: f.sa.token });
+  // The command logs in with the leased credentials, prints who it is, and exits 5.
+  const LOGIN = `const pg = require("pg"); const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    c.connect().then(() => c.query("SELECT current_user AS u")).then((r) => { process.stdout.write(JSON.stringify({ user: r.rows[0].u, name: process.env.DB_USERNAME })); return c.end(); }).then(() => process.exit(5));`;
+
+  it("the command gets a fresh lease's working credentials; the lease is revoked when the command exits", async () => {
+    const r = await run(["--leases", "--lease-ttl", "600", "--", "node", "-e", LOGIN]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 5, stderr: "" });
+    const { user, name } = JSON.parse(r.stdout) as { user: string; name: string };
+    expect(user).toBe(name);
+    expect(await f.rolesWithPrefix()).toEqual([]); // dropped on exit, not left to expire
+    const rows = await f.t.db.query<{ status: string; ttl_seconds: number }>(
+      "SELECT status::text, ttl_seconds FROM leases WHERE upstream_identity = $1", [name]);
+    expect(rows).toEqual([{ status: "REVOKED", ttl_seconds: 600 }]);
+  });
+
+  it("without --leases no lease is taken; --lease-ttl alone is a usage error", async () => {
+    const before = (await f.t.db.query("SELECT id FROM leases")).length;
+    const r = await run(["--", "node", "-e", "process.exit(process.env.DB_USERNAME === undefined ? 0 : 9)"]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect((await f.t.db.query("SELECT id FROM leases")).length).toBe(before);
+    const bad = await run(["--lease-ttl", "60", "--", "node", "-e", "process.exit(0)"]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain("--lease-ttl needs --leases");
+  });
+});
+
 describe("leasehold lease create|renew|revoke against the PostgreSQL provider", () => {
   it("create (json) makes a working role; renew extends the expiry; revoke removes the role", async () => {
     const created = await lease(["create", "--secret-id", secretId, "--ttl", "900", "--format", "json"]);

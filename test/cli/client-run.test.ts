@@ -84,6 +84,6 @@ describe("leasehold run -- <command> (a real child process against a real server
   it("help", async () => {
     const r = await f.cli(["run", "--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: leasehold run --app <id> --env <name> \[--path \/\] \[--tags a,b\] -- <command> \[args\.\.\.\]\n/);
+    expect(r.stdout).toMatch(/^Usage: leasehold run --app <id> --env <name> \[--path \/\] \[--tags a,b\] \[--leases \[--lease-ttl <s>\]\] -- <command> \[args\.\.\.\]\n/);
   });
 });

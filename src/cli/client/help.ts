@@ -42,7 +42,7 @@ names for the format are skipped with a warning on stderr.
 
 ${CLIENT_ENVIRONMENT}`;
 
-export const RUN_HELP = `Usage: leasehold run --app <id> --env <name> [--path /] [--tags a,b] -- <command> [args...]
+export const RUN_HELP = `Usage: leasehold run --app <id> --env <name> [--path /] [--tags a,b] [--leases [--lease-ttl <s>]] -- <command> [args...]
 
 Fetches the secrets as \`secrets export\` does and runs <command> (no shell) with them added to the
 current environment, minus LEASEHOLD_TOKEN and PHASE_SERVICE_TOKEN (the command gets the secrets,
@@ -54,6 +54,10 @@ Options:
 ${CONTEXT}
   --path <path>      the folder to read (default /; "" for every folder)
   --tags <a,b>       only secrets carrying any of these tags
+  --leases           also take a lease on every dynamic secret at the path and add its credentials;
+                     the leases are revoked when the command exits (or end at their expiry if
+                     leasehold itself is killed)
+  --lease-ttl <s>    the leases' TTL in seconds (default: each dynamic secret's default TTL)
   -h, --help
 
 ${CLIENT_ENVIRONMENT}`;

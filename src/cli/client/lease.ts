@@ -74,6 +74,11 @@ function messageFormat(values: Record<string, unknown>): "text" | "json" {
   return f;
 }
 
+/** DELETE /v1/secrets/dynamic/leases/ {lease_id}: revoke now (also used by `run --leases`). */
+export function revokeLease(client: ApiClient, appId: string, env: string, leaseId: string) {
+  return leaseCall(client, "DELETE", appId, env, { lease_id: leaseId });
+}
+
 async function leaseCall(client: ApiClient, method: "PUT" | "DELETE", appId: string, env: string, body: Record<string, unknown>) {
   return client.request<{ message?: unknown }>({ method, path: LEASES_PATH, query: { app_id: appId, env }, body });
 }
@@ -98,5 +103,5 @@ async function revoke(args: string[]): Promise<number> {
   const leaseId = required(values, "lease-id");
   const fmt = messageFormat(values);
   const client = createApiClient(loadSettings());
-  return printMessage(fmt, await leaseCall(client, "DELETE", appId, env, { lease_id: leaseId }));
+  return printMessage(fmt, await revokeLease(client, appId, env, leaseId));
 }

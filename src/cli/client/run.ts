@@ -1,17 +1,20 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { CONTEXT_OPTIONS, context, optional, parseOptions } from "./args.js";
+import { CONTEXT_OPTIONS, context, optional, parseOptions, seconds } from "./args.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
-import { createApiClient } from "./http.js";
+import { createApiClient, type ApiClient } from "./http.js";
+import { revokeLease } from "./lease.js";
 import { note, out, warnSkipped } from "./output.js";
-import { fetchSecrets } from "./secrets.js";
+import { fetchWithLeases, type TakenLease } from "./secrets.js";
 import { loadSettings, TOKEN_VARIABLES } from "./settings.js";
 
 const OPTIONS = {
   ...CONTEXT_OPTIONS,
   path: { type: "string", default: "/" },
   tags: { type: "string" },
+  leases: { type: "boolean" },
+  "lease-ttl": { type: "string" },
 } as const;
 
 /** What an OS environment can carry: a non-empty name without `=` or NUL, a value without NUL. */
@@ -28,15 +31,35 @@ export async function runRun(args: string[]): Promise<number> {
   const command = sep === -1 ? [] : args.slice(sep + 1);
   if (command.length === 0 || !command[0]) throw usageError(COMMAND_AFTER_DASHES);
 
-  const client = createApiClient(loadSettings());
-  const entries = await fetchSecrets(client, { appId, env, path: optional(values, "path"), tags: optional(values, "tags") });
-  const carried = ([k, v]: [string, string]) => ENV_NAME.test(k) && !v.includes("\0");
-  warnSkipped(entries.filter((e) => !carried(e)).map(([k]) => k), "cannot be an environment variable");
+  const ttl = seconds(values, "lease-ttl");
+  if (ttl !== undefined && !values["leases"]) throw usageError("--lease-ttl needs --leases");
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of TOKEN_VARIABLES) delete childEnv[name]; // the command gets the secrets, not the token that fetched them
-  for (const [k, v] of entries.filter(carried)) childEnv[k] = v; // secrets override inherited variables
-  return execute(command[0], command.slice(1), childEnv);
+  const client = createApiClient(loadSettings());
+  const query = { appId, env, path: optional(values, "path"), tags: optional(values, "tags") };
+  const fetched = await fetchWithLeases(client, query, values["leases"] ? ttl : null);
+  try {
+    const entries = fetched.entries();
+    const carried = ([k, v]: [string, string]) => ENV_NAME.test(k) && !v.includes("\0");
+    warnSkipped(entries.filter((e) => !carried(e)).map(([k]) => k), "cannot be an environment variable");
+
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of TOKEN_VARIABLES) delete childEnv[name]; // the command gets the secrets, not the token that fetched them
+    for (const [k, v] of entries.filter(carried)) childEnv[k] = v; // secrets override inherited variables
+    return await execute(command[0], command.slice(1), childEnv);
+  } finally {
+    await revokeAll(client, appId, env, fetched.leases);
+  }
+}
+
+/** The command's leases end with it; one that cannot be revoked now still ends at its expiry. */
+async function revokeAll(client: ApiClient, appId: string, env: string, leases: TakenLease[]): Promise<void> {
+  for (const lease of leases) {
+    try {
+      await revokeLease(client, appId, env, lease.id);
+    } catch (err) {
+      note(`lease ${lease.id} could not be revoked now (${err instanceof Error ? err.message : String(err)}); it ends at its expiry, ${lease.expiresAt}`);
+    }
+  }
 }
 
 /** Spawns without a shell, forwards signals, and resolves to the exit code to pass on. */
