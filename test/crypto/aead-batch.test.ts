@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openStringsWithKey } from "../../src/crypto/aead-batch.js";
 import { DecryptionError, openString, seal, sealString } from "../../src/crypto/aead.js";
 import { rawSodium, sodiumReady } from "../../src/crypto/sodium.js";
+import { decryptFailure, randomKey } from "./support.js";
 
-const key = () => new Uint8Array(randomBytes(32));
-const failure = (ad: string) => `Could not decrypt ${ad}: wrong key, tampered data, or data moved from another row`;
+const key = randomKey;
+const failure = decryptFailure;
 
 describe("openStringsWithKey: many blobs under one key in one trip into libsodium", () => {
   beforeAll(() => sodiumReady());

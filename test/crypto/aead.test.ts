@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DecryptionError, open, openString, seal, sealString } from "../../src/crypto/aead.js";
 import { fieldAd, openField, sealField } from "../../src/crypto/fields.js";
 import { sodium, sodiumReady } from "../../src/crypto/sodium.js";
-import { pythonOpen, pythonSeal } from "./support.js";
+import { decryptFailure, pythonOpen, pythonSeal, randomKey } from "./support.js";
 
-const key = () => new Uint8Array(randomBytes(32));
-const failure = (ad: string) => `Could not decrypt ${ad}: wrong key, tampered data, or data moved from another row`;
+const key = randomKey;
+const failure = decryptFailure;
 
 describe("sealed blobs (XChaCha20-Poly1305)", () => {
   beforeAll(() => sodiumReady());

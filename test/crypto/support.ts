@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/paths.js";
@@ -31,3 +32,9 @@ export function pythonUpper(strings: string[]): string[] {
   const script = "import json,sys; print(json.dumps([s.upper() for s in json.load(sys.stdin)]))";
   return JSON.parse(execFileSync("python3", ["-c", script], { input: JSON.stringify(strings), encoding: "utf8" })) as string[];
 }
+
+/** A fresh random 32-byte key. */
+export const randomKey = () => new Uint8Array(randomBytes(32));
+
+/** DecryptionError's message for a blob sealed with associated data `ad`. */
+export const decryptFailure = (ad: string) => `Could not decrypt ${ad}: wrong key, tampered data, or data moved from another row`;
