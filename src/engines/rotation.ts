@@ -76,7 +76,7 @@ export function createRootRotation(deps: {
         await withTimeout(provider.rotateRoot(config, next.password), ms, () => new Error(`The target did not answer within ${ms} ms.`));
       } catch (err) {
         // Did the change happen? If the current secret still logs in, it did not: forget the new one.
-        const unchanged = await sources.test(engine, current).then((failure) => failure === null, () => false);
+        const unchanged = await sources.works(engine, current);
         if (unchanged) await repo.dropPending(engine.id, pending, clock.now());
         deps.log?.error({ engine: engine.name, error: err instanceof Error ? err.message : String(err), unchanged }, "rotate-root failed");
         throw isUnreachable(err) ? EngineErrors.engineUnreachable("The engine's root credentials could not reach the target system.") : EngineErrors.rotationFailed();

@@ -62,6 +62,11 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
     return connectionTestFailure(provider, parsed(provider, providerConfig(engine.type, engine.config, root, probeRole(engine.plugin))));
   }
 
+  /** Does `root` pass the connection test? (a config the provider refuses counts as no) */
+  function works(engine: EngineRecord, root: RootCredentials | null): Promise<boolean> {
+    return test(engine, root).then((failure) => failure === null, () => false);
+  }
+
   /**
    * A pending root secret means a rotate-root changed (or is changing) the target's root secret
    * and may not have stored it: if the pending one works, it becomes the root. Otherwise the
@@ -70,8 +75,7 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
   async function confirmPending(engine: EngineRecord, current: RootCredentials): Promise<RootCredentials> {
     const pendingCipher = engine.rootPendingCipher!;
     const pending = await vault.open(engine.id, "root_pending", pendingCipher);
-    const works = await test(engine, pending).then((failure) => failure === null, () => false);
-    if (!works) return current;
+    if (!(await works(engine, pending))) return current;
     const now = deps.clock.now();
     if (await repo.promotePending(engine.id, pendingCipher, await vault.seal(engine.id, "root_credentials", pending), now)) {
       deps.log?.warn({ engine: engine.name }, "confirmed the root secret of an interrupted rotate-root");
@@ -113,6 +117,7 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
     providerOf,
     parsed,
     test,
+    works,
     rootOf,
     engineNamed,
     roleOf,
