@@ -75,7 +75,7 @@ export function createRootConnections(poolMax: number) {
   async function withRoot<T>(
     config: PostgresConfig,
     what: string,
-    secrets: string[],
+    secrets: (string | undefined)[],
     fn: (c: pg.ClientBase) => Promise<T>,
     fresh = false,
   ): Promise<T> {

@@ -58,9 +58,12 @@ export function withVerifierInPasswordClauses(statement: string, verifier: strin
   return statement.replace(PASSWORD_CLAUSE, (_m, clause: string) => `${clause}'${verifier}'`);
 }
 
+/** The same clause, for a yes/no test (a global regex keeps state between `test` calls). */
+const ANY_PASSWORD_CLAUSE = new RegExp(PASSWORD_CLAUSE.source, "i");
+
 /** Does any statement set the password with `PASSWORD '{{password}}'` (then a verifier is needed)? */
 export function hasPasswordClause(statements: readonly string[]): boolean {
-  return statements.some((s) => new RegExp(PASSWORD_CLAUSE.source, "i").test(s));
+  return statements.some((s) => ANY_PASSWORD_CLAUSE.test(s));
 }
 
 /** Does `password` match the stored verifier? (what the server checks at a SCRAM login) */

@@ -3,7 +3,7 @@ import { nameSlug } from "./names.js";
 import { postgresConfigSchema, type PostgresConfig } from "./postgresql-config.js";
 import { createRootConnections } from "./postgresql-connections.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
-import { hasPasswordClause, scramVerifier, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
+import { hasPasswordClause, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
 import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
   ProviderError,
@@ -145,11 +145,10 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       const vars = { name, password, expiration: validUntil, ttl_seconds: String(ctx.ttlSeconds) };
       // Hashed here, before a root connection is taken: the server stores the verifier as it is.
       let statements = config.creation_statements;
-      if (hasPasswordClause(statements)) {
-        const verifier = await scramVerifierAsync(password);
-        statements = statements.map((s) => withVerifierInPasswordClauses(s, verifier));
-      }
-      await withRoot(config, "role creation", [password], (c) =>
+      const verifier = hasPasswordClause(statements) ? await scramVerifierAsync(password) : undefined;
+      if (verifier) statements = statements.map((s) => withVerifierInPasswordClauses(s, verifier));
+      // An error quoting the statement must carry neither the password nor its verifier.
+      await withRoot(config, "role creation", [password, verifier], (c) =>
         inTransaction(c, async () => {
           await runScripts(c, statements, vars);
           const { rows } = await c.query<{ needs: boolean }>(
@@ -203,8 +202,9 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     /** The root role's own password, sent as a SCRAM verifier (never in clear to the server's logs). */
     async rotateRoot(config, newPassword) {
       if (!PASSWORD_RE.test(newPassword)) throw new ProviderError("Invalid new root password.", false, "invalid_password");
-      await withRoot(config, "root password change", [newPassword], async (c) => {
-        await c.query(`ALTER ROLE CURRENT_USER WITH PASSWORD ${c.escapeLiteral(scramVerifier(newPassword))}`);
+      const verifier = await scramVerifierAsync(newPassword);
+      await withRoot(config, "root password change", [newPassword, verifier], async (c) => {
+        await c.query(`ALTER ROLE CURRENT_USER WITH PASSWORD ${c.escapeLiteral(verifier)}`);
       });
       retire(config);
     },
