@@ -69,6 +69,21 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     }
   }
 
+  /**
+   * Creation in two round trips: BEGIN, the scripts and the expiry check go as one simple query
+   * (several statements; on an error the server skips the rest and the transaction is aborted),
+   * then COMMIT, preceded by our VALID UNTIL when the scripts set none or a later one. On a
+   * failure withRoot discards the connection, which ends the transaction on the server.
+   */
+  async function createInOneTransaction(c: pg.ClientBase, scripts: string[], name: string, validUntil: string): Promise<void> {
+    const check = `SELECT rolvaliduntil IS NULL OR rolvaliduntil > ${c.escapeLiteral(validUntil)}::timestamptz AS needs FROM pg_roles WHERE rolname = ${c.escapeLiteral(name)}`;
+    // A newline before each separator ends a trailing "-- comment" of the script before it.
+    const results = (await c.query(["BEGIN", ...scripts, check].join("\n;\n"))) as unknown as pg.QueryResult<{ needs: boolean }>[];
+    const row = results.at(-1)?.rows[0];
+    if (!row) throw new ProviderError(`creation_statements did not create role ${name}.`, false, "no_role");
+    await c.query(row.needs ? `ALTER ROLE ${c.escapeIdentifier(name)} VALID UNTIL ${c.escapeLiteral(validUntil)};COMMIT` : "COMMIT");
+  }
+
   async function roleExists(c: pg.ClientBase, name: string): Promise<boolean> {
     const { rowCount } = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
     return (rowCount ?? 0) > 0;
@@ -149,15 +164,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       if (verifier) statements = statements.map((s) => withVerifierInPasswordClauses(s, verifier));
       // An error quoting the statement must carry neither the password nor its verifier.
       await withRoot(config, "role creation", [password, verifier], (c) =>
-        inTransaction(c, async () => {
-          await runScripts(c, statements, vars);
-          const { rows } = await c.query<{ needs: boolean }>(
-            "SELECT rolvaliduntil IS NULL OR rolvaliduntil > $2::timestamptz AS needs FROM pg_roles WHERE rolname = $1",
-            [name, validUntil],
-          );
-          if (!rows[0]) throw new ProviderError(`creation_statements did not create role ${name}.`, false, "no_role");
-          if (rows[0].needs) await c.query(`ALTER ROLE ${c.escapeIdentifier(name)} VALID UNTIL '${validUntil}'`);
-        }),
+        createInOneTransaction(c, statements.map((s) => renderTemplate(s, vars)), name, validUntil),
       );
       const connectionUrl = renderTemplate(config.connection_url, { username: name, password });
       return {

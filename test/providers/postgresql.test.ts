@@ -85,7 +85,8 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     } as typeof original);
     try {
       const { name, password } = await issue(config({ creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN ENCRYPTED PASSWORD '{{ password }}';` }));
-      const create = sent.filter((q) => q.startsWith("CREATE ROLE"));
+      // The scripts go with BEGIN and the expiry check as one multi-statement query.
+      const create = sent.flatMap((q) => q.split("\n;\n")).filter((q) => q.startsWith("CREATE ROLE"));
       expect(create).toHaveLength(1);
       expect(create[0]).toMatch(/ENCRYPTED PASSWORD 'SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+';$/);
       expect(sent.some((q) => q.includes(password))).toBe(false);
@@ -150,6 +151,26 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     expect(err).toMatchObject({ retryable: false, code: "42P01" });
     expect(provider.classifyError(err)).toBe("permanent");
     expect(await role(planned.identity)).toBeUndefined();
+  });
+
+  it("a script ending in a line comment, a syntax error, and the pooled connection after each failure", async () => {
+    // The scripts, BEGIN and the expiry check travel as one query: a trailing comment must not swallow what follows.
+    const commented = await issue(config({ creation_statements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' -- the reader`, `COMMENT ON ROLE "{{name}}" IS 'x' -- done`] }));
+    expect((await role(commented.name))?.rolvaliduntil?.toISOString()).toBe("2030-01-01T10:00:06.000Z");
+    // A syntax error fails the whole query before BEGIN runs; a runtime error leaves an aborted transaction to roll back.
+    for (const [grant, code] of [["GRANT SELEC ON reports", "42601"], ["GRANT SELECT ON no_such_table", "42P01"]] as const) {
+      const broken = config({ creation_statements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'`, `${grant} TO "{{name}}"`] });
+      for (let i = 0; i < 3; i++) {
+        const planned = provider.plan(broken, ctx());
+        await expect(provider.create(broken, planned, ctx())).rejects.toMatchObject({ code, retryable: false });
+        expect(await role(planned.identity)).toBeUndefined();
+      }
+    }
+    // Every pooled connection is back out of its transaction: creations keep working.
+    for (let i = 0; i < 4; i++) {
+      const again = await issue(config());
+      expect((await role(again.name))?.rolcanlogin).toBe(true);
+    }
   });
 
   it("scrubs the generated password from upstream error messages", async () => {
