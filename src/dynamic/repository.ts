@@ -80,33 +80,40 @@ async function uniqueName<T>(name: string | undefined, run: () => Promise<T>): P
 }
 
 /** Dynamic secret definitions (soft-deleted rows stay for the leases that point at them). */
-const FIND_LIVE_SQL = `
+const DEFINITION_COLUMNS = `
   SELECT d.id, d.environment_id AS "environmentId", d.folder_id AS "folderId", d.path, d.name, d.description, d.provider,
          d.config_cipher AS "configCipher", d.key_map_cipher AS "keyMapCipher", d.key_digests AS "keyDigests",
          d.default_ttl AS "defaultTtl", d.max_ttl AS "maxTtl", d.created_at AS "createdAt", d.updated_at AS "updatedAt",
          d.deleted_at AS "deletedAt", e.wrapped_key AS "wrappedKey", e.app_id AS "appId"
-    FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id
-   WHERE d.id = $1::uuid AND d.deleted_at IS NULL`;
+    FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id`;
+
+const FIND_LIVE_SQL = `${DEFINITION_COLUMNS} WHERE d.id = $1::uuid AND d.deleted_at IS NULL`;
+
+/** Phase's filters; an absent one (NULL) matches everything. */
+const LIST_LIVE_SQL = `${DEFINITION_COLUMNS}
+   WHERE d.environment_id = $1::uuid AND d.deleted_at IS NULL
+     AND ($2::text IS NULL OR d.path = $2) AND ($3::uuid IS NULL OR d.id = $3) AND ($4::text IS NULL OR d.name = $4)
+   ORDER BY d.path, d.name`;
+
+type DefinitionRow = Omit<DefinitionRecord, "environment"> & { wrappedKey: Uint8Array; appId: string } & Record<string, unknown>;
+
+function toRecord({ wrappedKey, appId, ...def }: DefinitionRow): DefinitionRecord {
+  return { ...def, environment: { wrappedKey, appId } };
+}
 
 export function createDefinitionRepository(database: Database) {
   const prisma = database.prisma;
   return {
     /** On the lease-creation hot path: one prepared statement, without Prisma. */
     async findLive(id: string): Promise<DefinitionRecord | null> {
-      type Row = Omit<DefinitionRecord, "environment"> & { wrappedKey: Uint8Array; appId: string };
-      const rows = await database.query<Row & Record<string, unknown>>(FIND_LIVE_SQL, [id], { name: "lh_dynamic_find_live" });
-      const r = rows[0];
-      if (!r) return null;
-      const { wrappedKey, appId, ...def } = r;
-      return { ...def, environment: { wrappedKey, appId } };
+      const rows = await database.query<DefinitionRow>(FIND_LIVE_SQL, [id], { name: "lh_dynamic_find_live" });
+      return rows[0] ? toRecord(rows[0]) : null;
     },
 
-    list(environmentId: string, f: DefinitionFilter): Promise<DefinitionRecord[]> {
-      return prisma.dynamicSecret.findMany({
-        where: { environmentId, deletedAt: null, ...(f.path !== undefined ? { path: f.path } : {}), ...(f.id ? { id: f.id } : {}), ...(f.name !== undefined ? { name: f.name } : {}) },
-        orderBy: [{ path: "asc" }, { name: "asc" }],
-        include,
-      });
+    /** Live definitions with their environment's key in one round trip (Phase's GET …/dynamic/, also with lease=true). */
+    async list(environmentId: string, f: DefinitionFilter): Promise<DefinitionRecord[]> {
+      const rows = await database.query<DefinitionRow>(LIST_LIVE_SQL, [environmentId, f.path ?? null, f.id || null, f.name ?? null], { name: "lh_dynamic_list_live" });
+      return rows.map(toRecord);
     },
 
     /** The environment of a live dynamic secret (Phase's secret_id context). */
