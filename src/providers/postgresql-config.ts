@@ -47,6 +47,13 @@ export const postgresConfigSchema = z.object({
   }),
   revocation_statements: statements.superRefine(checkTemplates(REVOCATION_VARS)).optional(),
   renew_statements: statements.superRefine(checkTemplates(RENEW_VARS)).optional(),
+  /**
+   * PBKDF2 iterations in the SCRAM verifier sent for `PASSWORD '{{password}}'`. Absent: what the
+   * target itself uses (PostgreSQL 16's scram_iterations), else 4096, the RFC 7677 floor. Lower
+   * counts make every lease and every login of its role cheaper and are safe for these random
+   * 192-bit passwords, but some clients refuse them (see the README).
+   */
+  scram_iterations: z.number().int().min(1).max(100_000, "must be at most 100000 (node-postgres and pgjdbc refuse more by default)").optional(),
   /** First part of generated role names: <prefix>_<role>_<random>. */
   username_prefix: z
     .string()

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import type { PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
+import { DEFAULT_SCRAM_ITERATIONS } from "./postgresql-scram.js";
 import { toProviderError } from "./scrub.js";
 import { renderTemplate } from "./templates.js";
 
@@ -12,6 +13,8 @@ import { renderTemplate } from "./templates.js";
  */
 export function createRootConnections(poolMax: number) {
   const pools = new Map<string, pg.Pool>();
+  /** The target's own SCRAM iteration count, read once per root configuration. */
+  const iterations = new Map<string, Promise<number>>();
 
   function rootUrl(config: PostgresConfig): string {
     return renderTemplate(config.connection_url, {
@@ -52,6 +55,7 @@ export function createRootConnections(poolMax: number) {
     const key = poolKey(rootUrl(config));
     const pool = pools.get(key);
     pools.delete(key);
+    iterations.delete(key);
     void pool?.end().catch(() => undefined);
   }
 
@@ -98,13 +102,35 @@ export function createRootConnections(poolMax: number) {
     }
   }
 
+  /**
+   * The iteration count the target would use itself for a clear password: its scram_iterations
+   * (PostgreSQL 16 on, as the root role's session sees it), else PostgreSQL's fixed 4096. Read on
+   * first use and kept; a failed read is not kept.
+   */
+  function serverScramIterations(config: PostgresConfig): Promise<number> {
+    const key = poolKey(rootUrl(config));
+    let found = iterations.get(key);
+    if (!found) {
+      found = withRoot(config, "settings read", [], async (c) => {
+        const { rows } = await c.query<{ i: string | null }>("SELECT current_setting('scram_iterations', true) AS i");
+        const n = Number(rows[0]?.i);
+        return Number.isSafeInteger(n) && n >= 1 ? n : DEFAULT_SCRAM_ITERATIONS;
+      });
+      iterations.set(key, found);
+      found.catch(() => iterations.delete(key));
+    }
+    return found;
+  }
+
   return {
     poolFor,
+    serverScramIterations,
     retire,
     withRoot,
     async closeAll(): Promise<void> {
       const all = [...pools.values()];
       pools.clear();
+      iterations.clear();
       await Promise.all(all.map((p) => p.end().catch(() => undefined)));
     },
   };

@@ -56,7 +56,7 @@ function checkName(identity: string): string {
  */
 export function createPostgresProvider(opts: PostgresProviderOptions = {}): PostgresProvider {
   const bufferMs = (opts.expiryBufferSeconds ?? 5) * 1000;
-  const { poolFor, retire, withRoot, closeAll } = createRootConnections(opts.poolMax ?? 3);
+  const { poolFor, retire, withRoot, closeAll, serverScramIterations } = createRootConnections(opts.poolMax ?? 3);
 
   async function inTransaction(c: pg.ClientBase, fn: () => Promise<void>): Promise<void> {
     await c.query("BEGIN");
@@ -160,7 +160,9 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
       const vars = { name, password, expiration: validUntil, ttl_seconds: String(ctx.ttlSeconds) };
       // Hashed here, before a root connection is taken: the server stores the verifier as it is.
       let statements = config.creation_statements;
-      const verifier = hasPasswordClause(statements) ? await scramVerifierAsync(password) : undefined;
+      const verifier = hasPasswordClause(statements)
+        ? await scramVerifierAsync(password, config.scram_iterations ?? (await serverScramIterations(config)))
+        : undefined;
       if (verifier) statements = statements.map((s) => withVerifierInPasswordClauses(s, verifier));
       // An error quoting the statement must carry neither the password nor its verifier.
       await withRoot(config, "role creation", [password, verifier], (c) =>

@@ -96,6 +96,37 @@ describe("PostgreSQL provider (real PostgreSQL)", () => {
     }
   });
 
+  it("scram_iterations sets the verifier's PBKDF2 count; absent, the target's own count (PostgreSQL 15: 4096), read once", async () => {
+    const low = await issue(config({ scram_iterations: 64 }));
+    const stored = (await role(low.name))?.rolpassword ?? "";
+    expect(stored).toMatch(/^SCRAM-SHA-256\$64:/);
+    expect(scramVerifies(stored, low.password)).toBe(true);
+
+    // A provider of its own (its own pools): its first creation reads the setting, the next ones do not.
+    const own = createPostgresProvider();
+    const sent: string[] = [];
+    const original = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      sent.push(String(args[0]));
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const planned = own.plan(config(), ctx());
+        created.add(planned.identity);
+        await own.create(config(), planned, ctx());
+        const verifier = (await role(planned.identity))?.rolpassword ?? "";
+        expect(verifier).toMatch(/^SCRAM-SHA-256\$4096:/);
+        expect(scramVerifies(verifier, planned.secrets.password as string)).toBe(true);
+      }
+      expect(sent.filter((q) => q.includes("current_setting('scram_iterations', true)"))).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+      await own.close();
+    }
+    for (const bad of [0, 1.5, 100_001, "64"]) expect(provider.configSchema.safeParse({ ...config(), scram_iterations: bad }).success).toBe(false);
+  });
+
   it("the new role can log in (its own session, not SET ROLE) and run SELECT 1", async () => {
     const { name, password } = await issue(config());
     const c = await connectAs(name, password, db.name);
