@@ -34,15 +34,17 @@ describe("crash safety: SIGKILL at every step of create and revoke, then restart
   /** Active leases to crash the revocation of: one PostgreSQL and one AWS per revoke fault. */
   const active: Record<string, string[]> = {};
 
-  // Short timeouts so the restarted server takes over the dead process's claims within seconds.
+  // Short timeouts so the restarted server takes over the dead process's claims within seconds, but
+  // long enough that a provider call on a loaded machine (four drivers starting at once) finishes
+  // and reaches its fault point instead of timing out first.
   const baseEnv = () => ({
     DATABASE_URL: db.url,
     LEASEHOLD_MASTER_KEY: masterKey,
     LEASEHOLD_BOOTSTRAP_TOKEN: ownerToken,
     LOG_LEVEL: "warn",
-    LEASEHOLD_LEASE_CREATE_TIMEOUT_MS: "1500",
-    LEASEHOLD_REAPER_CLAIM_TTL_MS: "1500",
-    LEASEHOLD_PROVIDER_TIMEOUT_MS: "1000",
+    LEASEHOLD_LEASE_CREATE_TIMEOUT_MS: "5000",
+    LEASEHOLD_REAPER_CLAIM_TTL_MS: "5000",
+    LEASEHOLD_PROVIDER_TIMEOUT_MS: "4000",
     LEASEHOLD_REVOCATION_BACKOFF_BASE_MS: "200",
     LEASEHOLD_REVOCATION_BACKOFF_MAX_MS: "1000",
   });
@@ -120,7 +122,7 @@ describe("crash safety: SIGKILL at every step of create and revoke, then restart
       const done = finished(server);
       try {
         let settled = false;
-        for (let i = 0; i < 120 && !settled; i++) {
+        for (let i = 0; i < 240 && !settled; i++) {
           await new Promise((r) => setTimeout(r, 250));
           const [pending] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM leases WHERE status IN ('CREATING', 'REVOKING') AND provider = 'postgresql'");
           settled = pending!.n === 0 && (await roles()).length === 0 && iam.users().length === 0;
