@@ -75,8 +75,8 @@ export function createContainer(deps: CoreDeps) {
     policies,
     /** Prometheus metrics of this server (its own registry). */
     metrics,
-    /** GET /v1/audit/events: audit_events and lease_events as one stream. */
-    auditLog: createAuditLogService({ log: createAuditLogRepository(db), apps }),
+    /** GET /v1/audit/events: audit_events and lease_events as one stream; each read is itself recorded (audit.read). */
+    auditLog: createAuditLogService({ log: createAuditLogRepository(db), apps, audit, clock }),
     /** Deletes events older than AUDIT_RETENTION_DAYS; started by the server after listen. */
     auditRetention: createAuditRetention({
       db,

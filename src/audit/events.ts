@@ -23,7 +23,8 @@ export type ManagementEventType =
   | "token.create"
   | "token.revoke"
   | "owner.bootstrap"
-  | "audit.prune";
+  | "audit.prune"
+  | "audit.read";
 
 export interface AuditEventInput {
   eventType: AuditEventType;

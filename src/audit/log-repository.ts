@@ -18,6 +18,8 @@ export interface LogQuery {
   tokenId?: string | undefined;
   /** Exact event types, and prefixes (`lease.` from `lease.*`). */
   types?: { exact: string[]; prefixes: string[] } | undefined;
+  /** Event types left out, in the same form. */
+  excludeTypes?: { exact: string[]; prefixes: string[] } | undefined;
   /** Inclusive. */
   since?: Date | undefined;
   /** Exclusive. */
@@ -148,18 +150,22 @@ function part(select: string, c: Columns, q: LogQuery, p: (v: unknown) => string
   if (q.environmentId !== undefined) where.push(`${c.env} = ${p(q.environmentId)}::uuid`);
   if (q.tokenId !== undefined) where.push(`e.token_id = ${p(q.tokenId)}::uuid`);
   if (q.actor) where.push(actorClause(c, q.actor, p));
-  if (q.types) {
-    const alternatives: string[] = [];
-    if (q.types.exact.length > 0) alternatives.push(`${c.type} = ANY(${p(q.types.exact)}::text[])`);
-    if (q.types.prefixes.length > 0) alternatives.push(`${c.type} LIKE ANY(${p(q.types.prefixes.map(likePrefix))}::text[])`);
-    where.push(`(${alternatives.join(" OR ")})`);
-  }
+  if (q.types) where.push(typeClause(c, q.types, p));
+  if (q.excludeTypes) where.push(`NOT ${typeClause(c, q.excludeTypes, p)}`);
   if (q.since) where.push(`${c.ts} >= ${p(q.since)}::timestamptz`);
   if (q.until) where.push(`${c.ts} < ${p(q.until)}::timestamptz`);
   if (q.after) where.push(afterClause(c, q.order, q.after, p));
   const dir = q.order === "desc" ? "DESC" : "ASC";
   return `${select}${where.length ? `\n WHERE ${where.join("\n   AND ")}` : ""}
    ORDER BY ${c.ts} ${dir}, ${c.id} ${dir} LIMIT ${p(q.limit)}`;
+}
+
+/** Does the row's type match one of the exact types or prefixes? */
+function typeClause(c: Columns, t: { exact: string[]; prefixes: string[] }, p: (v: unknown) => string): string {
+  const alternatives: string[] = [];
+  if (t.exact.length > 0) alternatives.push(`${c.type} = ANY(${p(t.exact)}::text[])`);
+  if (t.prefixes.length > 0) alternatives.push(`${c.type} LIKE ANY(${p(t.prefixes.map(likePrefix))}::text[])`);
+  return `(${alternatives.join(" OR ")})`;
 }
 
 function actorClause(c: Columns, a: ActorFilter, p: (v: unknown) => string): string {

@@ -1,7 +1,10 @@
 import type { AppRepository } from "../apps/repository.js";
 import { NotFoundError } from "../errors.js";
 import { encodeCursor, type Cursor, type LogOrder } from "./cursor.js";
+import type { Clock } from "../clock.js";
+import type { AuditSink, Caller } from "./events.js";
 import type { ActorFilter, AuditLogRepository, LogRow } from "./log-repository.js";
+import { managementEvent } from "./management-events.js";
 
 /** A request for one page of the audit log, as the route validated it. */
 export interface AuditLogRequest {
@@ -12,7 +15,9 @@ export interface AuditLogRequest {
   account?: string | undefined;
   actorType?: "user" | "service_account" | "system" | undefined;
   tokenId?: string | undefined;
-  eventTypes?: { exact: string[]; prefixes: string[] } | undefined;
+  eventTypes?: EventTypes | undefined;
+  /** Types left out, in the same form. */
+  excludeEventTypes?: EventTypes | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
   limit: number;
@@ -48,8 +53,29 @@ export interface AuditLogPage {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The audit log read API: secret and management events (audit_events) and lease events in one stream. */
-export function createAuditLogService(deps: { log: AuditLogRepository; apps: Pick<AppRepository, "findEnvironmentByName"> }) {
+type EventTypes = { exact: string[]; prefixes: string[] };
+const typeList = (t: EventTypes | undefined) => (t ? [...t.exact, ...t.prefixes.map((p) => `${p}*`)] : undefined);
+
+/** What an `audit.read` event keeps of the request: the filter, never the cursor's content. */
+function readFilter(r: AuditLogRequest): Record<string, unknown> {
+  const f: Record<string, unknown> = {
+    account: r.account,
+    actor_type: r.actorType,
+    token_id: r.tokenId,
+    event_type: typeList(r.eventTypes),
+    exclude_event_type: typeList(r.excludeEventTypes),
+    since: r.since?.toISOString(),
+    until: r.until?.toISOString(),
+  };
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * The audit log read API: secret and management events (audit_events) and lease events in one
+ * stream. Reading it is recorded too (`audit.read`: who read, with which filter, how many events),
+ * so a look through the log, say for a token's use, leaves its own trace.
+ */
+export function createAuditLogService(deps: { log: AuditLogRepository; apps: Pick<AppRepository, "findEnvironmentByName">; audit: AuditSink; clock: Clock }) {
   async function environmentId(r: AuditLogRequest): Promise<string | undefined> {
     if (r.environment === undefined || UUID.test(r.environment)) return r.environment?.toLowerCase();
     // The route requires app_id with a name.
@@ -68,22 +94,31 @@ export function createAuditLogService(deps: { log: AuditLogRepository; apps: Pic
   }
 
   return {
-    async list(r: AuditLogRequest): Promise<AuditLogPage> {
+    async list(caller: Caller, r: AuditLogRequest): Promise<AuditLogPage> {
+      const envId = await environmentId(r);
       const rows = await deps.log.list({
         order: r.order,
         limit: r.limit + 1,
         after: r.cursor,
         appId: r.appId,
-        environmentId: await environmentId(r),
+        environmentId: envId,
         actor: await actor(r),
         tokenId: r.tokenId,
         types: r.eventTypes,
+        excludeTypes: r.excludeEventTypes,
         since: r.since,
         until: r.until,
       });
       const page = rows.slice(0, r.limit);
       const last = page.at(-1);
       const more = rows.length > r.limit && last !== undefined;
+      deps.audit.record([
+        managementEvent("audit.read", caller, deps.clock.now(), {
+          appId: r.appId,
+          environmentId: envId,
+          metadata: { filter: readFilter(r), order: r.order, page: r.cursor ? "next" : "first", events: page.length },
+        }),
+      ]);
       return {
         events: page.map(toEvent),
         nextCursor: more ? encodeCursor({ order: r.order, micros: last.ts_us, source: last.src, id: last.id_text }) : null,

@@ -56,6 +56,8 @@ export const auditQuery = z
         .optional(),
       token_id: uuid.optional(),
       event_type: eventTypes.optional(),
+      /** The same syntax: event types left out (e.g. audit.read, the log's own reads). */
+      exclude_event_type: eventTypes.optional(),
       since: instant("since").optional(),
       until: instant("until").optional(),
       limit: param(LIMIT_HINT)

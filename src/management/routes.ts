@@ -26,6 +26,6 @@ export async function registerManagementRoutes(app: App, c: Container): Promise<
     registerServiceAccountRoutes(scope, c.identityService, identity, trustProxy);
     registerUserRoutes(scope, c.identityService, identity, trustProxy);
     registerPolicyRoutes(scope, c.policies, c.config.TRUST_PROXY);
-    registerAuditRoutes(scope, c.auditLog);
+    registerAuditRoutes(scope, c.auditLog, trustProxy);
   });
 }

@@ -8,6 +8,8 @@ import { auditInserter } from "../../src/audit/insert.js";
 import { createAuditLogRepository } from "../../src/audit/log-repository.js";
 import { createAuditLogService, type AuditLogRequest } from "../../src/audit/log-service.js";
 import { toAuditRow } from "../../src/audit/rows.js";
+import type { AuditEventInput } from "../../src/audit/events.js";
+import { systemClock } from "../../src/clock.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { saPrincipal, secretEvents } from "./support.js";
 
@@ -31,7 +33,12 @@ describe("audit log reads on the embedded database", () => {
     const events = secretEvents(30, { principal }).map((e, i) => ({ ...e, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, Math.floor(i / 3))) }));
     await auditInserter(db)(events.map(toAuditRow));
     await db.query(`INSERT INTO audit_events (occurred_at, event_type) VALUES ('2026-01-01T00:00:00.004567Z', 'app.create')`);
-    const log = createAuditLogService({ log: createAuditLogRepository(db), apps: createAppRepository(db) });
+    // Reads are recorded as audit.read events; kept in memory here so the pages under test stay as written.
+    const recorded: AuditEventInput[] = [];
+    const audit = { record: (e: AuditEventInput[]) => void recorded.push(...e), flush: async () => undefined, close: async () => undefined };
+    const service = createAuditLogService({ log: createAuditLogRepository(db), apps: createAppRepository(db), audit, clock: systemClock });
+    const caller = { principal, meta: { ipAddress: "127.0.0.1", userAgent: "test" } };
+    const log = { list: (r: AuditLogRequest) => service.list(caller, r) };
     const walk = async (r: Omit<AuditLogRequest, "cursor">) => {
       const ids: string[] = [];
       let cursor: string | null = null;
@@ -53,5 +60,7 @@ describe("audit log reads on the embedded database", () => {
     expect(reads).toEqual(all.events.filter((e) => e.type === "secret.read").map((e) => e.id));
     const system = await log.list({ limit: 10, order: "desc", actorType: "system" });
     expect(system.events.map((e) => e.type)).toEqual(["app.create"]);
+    expect(recorded.every((e) => e.eventType === "audit.read" && e.principal === principal)).toBe(true);
+    expect(recorded.at(-1)?.metadata).toEqual({ filter: { actor_type: "system" }, order: "desc", page: "first", events: 1 });
   });
 });

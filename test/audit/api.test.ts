@@ -172,6 +172,37 @@ describe("GET /v1/audit/events", () => {
       expect(await only({ event_type: "no.such_type" })).toEqual([]);
     });
 
+    it("exclude_event_type: types and prefix.* families left out, also combined with event_type", async () => {
+      expect(types(await only({ app_id: f.alpha.id, exclude_event_type: "lease.*,secret.read,audit.*" }))).toEqual([
+        "dynamic_secret.create", "secret.create", "secret.create", "access.grant", "app.create",
+      ]);
+      expect(types(await only({ app_id: f.beta.id, event_type: "secret.*", exclude_event_type: ["secret.create"] }))).toEqual(["secret.read"]);
+    });
+
+    it("audit.read: each page read is recorded with its reader, token, IP, user agent and filter (never the cursor)", async () => {
+      const seen = await f.t.http
+        .get(`/v1/audit/events?app_id=${f.beta.id}&event_type=secret.*&exclude_event_type=lease.*&limit=5`)
+        .set("Authorization", `Bearer User ${f.admin.token}`)
+        .set("User-Agent", "auditor/2.0");
+      expect(seen.status).toBe(200);
+      const next = (await readLog(f.t, { limit: 1 })).body as Page;
+      await readLog(f.t, { limit: 1, cursor: next.next_cursor! });
+      const reads = ((await readLog(f.t, { event_type: "audit.read", exclude_event_type: [], limit: 3 })).body as Page).events;
+      expect(reads.map((e) => e.type)).toEqual(["audit.read", "audit.read", "audit.read"]);
+      const [second, first, byAdmin] = reads;
+      expect(byAdmin).toMatchObject({
+        actor: { type: "user", id: f.admin.id, token_id: expect.any(String) },
+        ip: "127.0.0.1",
+        user_agent: "auditor/2.0",
+        app_id: f.beta.id,
+        environment_id: null,
+        metadata: { filter: { event_type: ["secret.*"], exclude_event_type: ["lease.*"] }, order: "desc", page: "first", events: (seen.body as Page).events.length },
+      });
+      expect(first).toMatchObject({ actor: { type: "user", id: f.ownerId, token_id: f.ownerTokenId }, metadata: { filter: { exclude_event_type: ["audit.read"] }, page: "first", events: 1 } });
+      expect(second?.metadata).toEqual({ filter: { exclude_event_type: ["audit.read"] }, order: "desc", page: "next", events: 1 });
+      expect(JSON.stringify(reads)).not.toContain(next.next_cursor!);
+    });
+
     it("since (inclusive) and until (exclusive), as date-times with a zone or dates", async () => {
       expect(types(await only({ since: f.at.read.toISOString(), until: f.at.leases.toISOString() }))).toEqual(["secret.read", "secret.read"]);
       expect(types(await only({ since: "2026-03-01T00:01:00+00:00", until: "2026-03-01T01:02:30+01:00" }))).toEqual([
@@ -251,6 +282,7 @@ describe("GET /v1/audit/events", () => {
       await bad({ account: f.sa.id, actor_id: f.ownerId }, "Invalid querystring field 'actor_id': must equal account when both are given");
       await bad({ event_type: "Secret.Read" }, "Invalid querystring field 'event_type': must be event types such as secret.read or lease.* (lowercase letters, digits, '_' and '.')");
       await bad({ event_type: " , " }, "Invalid querystring field 'event_type': must name at least one event type");
+      await bad({ exclude_event_type: "Audit.Read" }, "Invalid querystring field 'exclude_event_type': must be event types such as secret.read or lease.* (lowercase letters, digits, '_' and '.')");
       await bad({ order: "newest" }, "Invalid querystring field 'order': must be desc or asc");
       await bad({ evnt_type: "secret.read" }, "Invalid querystring: unknown parameter 'evnt_type'");
     });
