@@ -96,15 +96,15 @@ export function createLeaseService(deps: {
    * One revocation attempt now, for a caller already allowed to revoke `lease`: recorded as
    * REVOKING (reason manual) and claimed in one statement; if the attempt fails the reaper retries.
    */
-  async function revokeNow(actor: Actor, lease: LeaseRecord): Promise<RevokeOutcome> {
+  async function revokeNow(actor: Actor, lease: LeaseRecord, reason: "manual" | "undelivered" = "manual"): Promise<RevokeOutcome> {
     if (isFinal(lease.status)) return { outcome: "already_revoked", lease: await view(lease) };
     if (lease.status === "CREATING") throw new LeaseBusyError(LeaseMessages.creatingCannotRevoke);
     const now = clock.now();
     const claim = deps.paused ? null : { by: deps.instanceId, until: new Date(now.getTime() + deps.claimTtlMs) };
-    const claimed = await repo.requestRevocation(lease.id, "manual", claim, now, {
+    const claimed = await repo.requestRevocation(lease.id, reason, claim, now, {
       type: "revoke_requested",
       actor,
-      metadata: { reason: "manual", previousStatus: lease.status },
+      metadata: { reason, previousStatus: lease.status },
     });
     if (!claimed || !claim) return { outcome: "pending", lease: await view((await repo.find(lease.id)) ?? lease) };
     const result = await deps.revoker.revokeClaimed(claimed, actor);
@@ -157,6 +157,22 @@ export function createLeaseService(deps: {
 
     /** For callers that checked access themselves (the /v1/dynamic/ surface's policies). */
     revokeNow,
+
+    /**
+     * Revokes leases this request created whose credentials it could not deliver (a multi-lease
+     * request that failed part-way): nobody holds them, so they end now instead of at their TTL.
+     * A revocation that fails stays REVOKING for the reaper; one that cannot even be recorded is logged.
+     */
+    async revokeUndelivered(principal: Principal, meta: RequestMeta | undefined, leaseIds: string[], log?: Pick<Logger, "error">): Promise<void> {
+      for (const leaseId of leaseIds) {
+        try {
+          const lease = await repo.find(leaseId);
+          if (lease) await revokeNow(actorOf(principal, meta), lease, "undelivered");
+        } catch (err) {
+          log?.error({ err, leaseId }, "could not revoke a lease whose credential was not delivered; it ends at its expiry");
+        }
+      }
+    },
 
     /**
      * Moves an ACTIVE lease's expiry to `expiresAt` (the /v1/dynamic/ surface's Vault-style renewal,

@@ -15,7 +15,8 @@ export type { LeaseStatus };
  *                           | CREATE_FAILED (creation_failed)            (after max attempts)
  *   any live status ──force (Owner/Admin)──▶ REVOKED (forced)
  */
-export type RevokeReason = "manual" | "expired" | "definition_deleted" | "creation_failed" | "forced" | "engine_revoke";
+/** `undelivered`: created in a request that then failed, so its credential never reached anyone. */
+export type RevokeReason = "manual" | "expired" | "definition_deleted" | "creation_failed" | "forced" | "engine_revoke" | "undelivered";
 
 /** Statuses in which nothing more happens to a lease. */
 export const FINAL_STATUSES: readonly LeaseStatus[] = ["REVOKED", "EXPIRED", "CREATE_FAILED"];
@@ -30,6 +31,7 @@ export function finalStatusFor(reason: string | null): LeaseStatus {
     case "manual":
     case "forced":
     case "engine_revoke":
+    case "undelivered":
       return "REVOKED";
     case "creation_failed":
       return "CREATE_FAILED";

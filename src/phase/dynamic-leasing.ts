@@ -32,11 +32,17 @@ function leaser(c: Services, r: LeaseRequest) {
     const { createdAt, updatedAt } = await (user ??= c.identityService.getUser(lease.owner.id));
     return { ...lease, owner: { ...lease.owner, createdAt, updatedAt } };
   };
-  return async ({ view, open }: LeasableDefinition): Promise<PhaseDynamicSecret> => {
+  /** Leases created so far in this request. */
+  const created: string[] = [];
+  const lease = async ({ view, open }: LeasableDefinition): Promise<PhaseDynamicSecret> => {
     const input = { secretId: view.id, environmentId: r.environmentId, ttl: r.ttl, definition: await open() };
     const { lease, credentials } = await c.leases.createLease(r.principal, r.meta, input);
+    created.push(lease.id);
     return toPhaseDynamicSecret(view, toPhaseLease(await withOwnerDates(lease), credentials));
   };
+  /** The request fails: its credentials reach nobody, so the leases it created end now (Phase keeps them to their TTL). */
+  const revokeCreated = () => c.leases.revokeUndelivered(r.principal, r.meta, created, r.log);
+  return { lease, revokeCreated };
 }
 
 /** Phase's 500 for failures the client cannot act on; the cause is logged (scrubbed by the lease code). */
@@ -46,17 +52,19 @@ function internal(err: unknown, log: FastifyBaseLogger): LeaseProviderError {
 }
 
 /**
- * GET /v1/secrets/dynamic/?lease: stops at the first failure, as Phase does, keeping the leases
- * already created. TTL and validation errors are 400 `{"error": msg}`; provider and internal
- * failures the 500 "An internal error occurred while creating the lease".
+ * GET /v1/secrets/dynamic/?lease: stops at the first failure, as Phase does. The leases already
+ * created are revoked (reason `undelivered`): the error response carries none of their credentials.
+ * TTL and validation errors are 400 `{"error": msg}`; provider and internal failures the 500
+ * "An internal error occurred while creating the lease".
  */
 export async function leaseInOrder(c: Services, r: LeaseRequest, defs: LeasableDefinition[]): Promise<PhaseDynamicSecret[]> {
-  const lease = leaser(c, r);
+  const { lease, revokeCreated } = leaser(c, r);
   const out: PhaseDynamicSecret[] = [];
   for (const def of defs) {
     try {
       out.push(await lease(def));
     } catch (err) {
+      await revokeCreated();
       throw isClientError(err) ? err : internal(err, r.log);
     }
   }
@@ -71,10 +79,11 @@ export interface FailedLease {
 
 /**
  * GET /v1/secrets/?dynamic&lease: tries every definition; if any lease failed, Phase's 400 with
- * `failedLeases` and the count of the others (which are kept, not rolled back).
+ * `failedLeases` and the count of the others, which are then revoked (reason `undelivered`; Phase
+ * keeps them to their TTL although the 400 delivers none of their credentials).
  */
 export async function leaseAll(c: Services, r: LeaseRequest, defs: LeasableDefinition[]): Promise<PhaseDynamicSecret[]> {
-  const lease = leaser(c, r);
+  const { lease, revokeCreated } = leaser(c, r);
   const out: PhaseDynamicSecret[] = [];
   const failed: FailedLease[] = [];
   for (const def of defs) {
@@ -86,6 +95,7 @@ export async function leaseAll(c: Services, r: LeaseRequest, defs: LeasableDefin
     }
   }
   if (failed.length > 0) {
+    await revokeCreated();
     throw new BadRequestError("One or more dynamic secret leases could not be created", { failedLeases: failed, successfulLeases: out.length });
   }
   return out;

@@ -54,7 +54,7 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     expect(await leaseCount()).toBe(before);
   });
 
-  it("GET ?lease stops at the first provider failure with Phase's 500; earlier leases are kept", async () => {
+  it("GET ?lease stops at the first provider failure with Phase's 500; earlier leases are revoked, their credentials never delivered", async () => {
     const flakyId = (
       await f.createPg({
         name: "b-flaky",
@@ -71,14 +71,18 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     const res = await f.call("GET", f.url("", { path: "/leases", lease: "true" }), f.sa.auth);
     expect(res).toMatchObject({ status: 500, body: { error: "An internal error occurred while creating the lease" } });
     expect(res.text).not.toContain(ROOT_PASSWORD);
-    const rows = await f.t.db.query<{ dynamic_secret_id: string; status: string }>(
-      "SELECT dynamic_secret_id, status::text FROM leases WHERE owner_service_account_id = $1 ORDER BY created_at",
+    const rows = await f.t.db.query<{ dynamic_secret_id: string; status: string; revoke_reason: string | null; upstream_identity: string }>(
+      "SELECT dynamic_secret_id, status::text, revoke_reason, upstream_identity FROM leases WHERE owner_service_account_id = $1 ORDER BY created_at",
       [f.sa.id],
     );
-    expect(rows).toEqual([
-      { dynamic_secret_id: secretId, status: "ACTIVE" },
-      { dynamic_secret_id: flakyId, status: "CREATE_FAILED" }, // rolled back: its role removed again
+    // One instant on the test clock: in status order.
+    rows.sort((x, y) => y.status.localeCompare(x.status));
+    expect(rows.map(({ upstream_identity: _, ...r }) => r)).toEqual([
+      // Phase keeps it to its TTL although the 500 delivered none of its credentials: revoked at once here.
+      { dynamic_secret_id: secretId, status: "REVOKED", revoke_reason: "undelivered" },
+      { dynamic_secret_id: flakyId, status: "CREATE_FAILED", revoke_reason: "creation_failed" }, // rolled back: its role removed again
     ]);
+    expect(await f.t.db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [rows[0]!.upstream_identity])).toEqual([]);
     const ok = await f.call("GET", f.url("", { path: "/leases", lease: "true" }), f.sa.auth);
     expect(ok.body.map((s: { name: string; lease: { status: string } }) => [s.name, s.lease.status])).toEqual([
       ["a-reader", "active"],

@@ -71,7 +71,7 @@ describe("GET /v1/secrets/ with dynamic secrets", () => {
     expect(await list({ dynamic: "true", lease: "true", lease_ttl: "soon" })).toMatchObject({ status: 400, body: { error: "lease_ttl must be a valid integer (seconds)" } });
   });
 
-  it("any failed lease: Phase's 400 with failedLeases and the count of the others, which are kept", async () => {
+  it("any failed lease: Phase's 400 with failedLeases and the count of the others, which are revoked (their credentials were not delivered)", async () => {
     // TTL over one definition's max only.
     const over = await list({ dynamic: "true", lease: "true", lease_ttl: "3000" });
     expect(over.status).toBe(400);
@@ -82,11 +82,17 @@ describe("GET /v1/secrets/ with dynamic secrets", () => {
         successfulLeases: 1,
       }),
     );
-    const [kept] = await f.t.db.query<{ status: string; ttl_seconds: number }>(
-      "SELECT status::text, ttl_seconds FROM leases WHERE dynamic_secret_id = $1 ORDER BY created_at DESC LIMIT 1",
+    const [undelivered] = await f.t.db.query<{ status: string; ttl_seconds: number; revoke_reason: string; upstream_identity: string }>(
+      "SELECT status::text, ttl_seconds, revoke_reason, upstream_identity FROM leases WHERE dynamic_secret_id = $1 ORDER BY created_at DESC LIMIT 1",
       [svcDb],
     );
-    expect(kept).toEqual({ status: "ACTIVE", ttl_seconds: 3000 });
+    expect(undelivered).toMatchObject({ status: "REVOKED", ttl_seconds: 3000, revoke_reason: "undelivered" });
+    expect(await f.t.db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [undelivered!.upstream_identity])).toEqual([]);
+    const [event] = await f.t.db.query<{ metadata: unknown }>(
+      "SELECT e.metadata FROM lease_events e JOIN leases l ON l.id = e.lease_id WHERE l.upstream_identity = $1 AND e.event_type = 'revoke_requested'",
+      [undelivered!.upstream_identity],
+    );
+    expect(event?.metadata).toEqual({ reason: "undelivered", previousStatus: "ACTIVE" });
 
     const short = await list({ dynamic: "true", lease: "true", lease_ttl: "30" });
     expect(short).toMatchObject({
