@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { startTestServer, testMasterKey, type TestServer } from "../support/server.js";
 import { runCli, tokenLines } from "./cli.js";
 
-describe("leasehold bootstrap (CLI, as a subprocess)", () => {
+// Each test starts the CLI (tsx) two or three times: slow when the whole suite shares two cores.
+describe("leasehold bootstrap (CLI, as a subprocess)", { timeout: 90_000 }, () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
