@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EngineErrors } from "./errors.js";
+import { scramIterations } from "../providers/postgresql-config.js";
 
 /**
  * Engine `type` + `plugin` → provider id, and how an engine (connection, root credentials) and a
@@ -85,8 +86,11 @@ function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string
 
 export const parseEngineSettings = (kind: EngineKind, settings: unknown) =>
   parseOr400(engineSettings[kind], settings, "config") as Record<string, unknown>;
-export const parseRoleSettings = (kind: EngineKind, settings: unknown) =>
-  parseOr400(roleSettings[kind], settings, "role") as Record<string, unknown>;
+/** PostgreSQL roles may also set the SCRAM verifier's iteration count (see the provider's config). */
+const postgresRoleSettings = roleSettings.database.extend({ scram_iterations: scramIterations.optional() });
+
+export const parseRoleSettings = (kind: EngineKind, settings: unknown, plugin: string) =>
+  parseOr400(kind === "database" && plugin === "postgresql" ? postgresRoleSettings : roleSettings[kind], settings, "role") as Record<string, unknown>;
 export const parseRoot = (kind: EngineKind, root: unknown, what: string): RootCredentials =>
   parseOr400(rootSchemas[kind], root, what) as RootCredentials;
 

@@ -20,6 +20,9 @@ function checkTemplates(allowed: readonly string[]) {
   };
 }
 
+/** PBKDF2 iterations for a role's SCRAM verifier (also an engine role setting). */
+export const scramIterations = z.number().int().min(1).max(100_000, "must be at most 100000 (node-postgres and pgjdbc refuse more by default)");
+
 export const postgresConfigSchema = z.object({
   /** e.g. postgresql://{{username}}:{{password}}@db:5432/app?sslmode=require */
   connection_url: z
@@ -53,7 +56,7 @@ export const postgresConfigSchema = z.object({
    * counts make every lease and every login of its role cheaper and are safe for these random
    * 192-bit passwords, but some clients refuse them (see the README).
    */
-  scram_iterations: z.number().int().min(1).max(100_000, "must be at most 100000 (node-postgres and pgjdbc refuse more by default)").optional(),
+  scram_iterations: scramIterations.optional(),
   /** First part of generated role names: <prefix>_<role>_<random>. */
   username_prefix: z
     .string()

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isUnreachable } from "../../src/engines/creds.js";
 import { formatDuration, parseDuration } from "../../src/engines/durations.js";
 import { leaseIdOf } from "../../src/engines/leases.js";
-import { providerConfig } from "../../src/engines/plugins.js";
+import { parseRoleSettings, providerConfig } from "../../src/engines/plugins.js";
 import { createRootVault } from "../../src/engines/root.js";
 import { boundsOf } from "../../src/engines/sources.js";
 import type { ServerKeys } from "../../src/keys/server-keys.js";
@@ -48,6 +48,17 @@ describe("engine units", () => {
     expect(db).toEqual({ creation_statements: ["CREATE ROLE x"], connection_url: "postgresql://{{username}}:{{password}}@h/db", username: "root", password: "pw" });
     const aws = providerConfig("aws", { region: "us-east-1" }, { access_key_id: "AKIA", secret_access_key: "s" }, { credential_type: "iam_user", groups: ["g"] });
     expect(aws).toEqual({ groups: ["g"], region: "us-east-1", access_key_id: "AKIA", secret_access_key: "s" });
+  });
+
+  it("role settings: scram_iterations only for PostgreSQL roles, 1 to 100000", () => {
+    const role = { creation_statements: [`CREATE ROLE "{{name}}"`] };
+    expect(parseRoleSettings("database", { ...role, scram_iterations: 1000 }, "postgresql")).toEqual({ ...role, scram_iterations: 1000 });
+    for (const bad of [0, 100_001, 2.5, "1000"]) {
+      expect(() => parseRoleSettings("database", { ...role, scram_iterations: bad }, "postgresql")).toThrow(/Invalid role.scram_iterations/);
+    }
+    for (const plugin of ["mysql", "redis"]) {
+      expect(() => parseRoleSettings("database", { ...role, scram_iterations: 1000 }, plugin)).toThrow(/unknown field 'scram_iterations'/);
+    }
   });
 
   it("root credentials are sealed with associated data binding engine row and field", async () => {
