@@ -11,7 +11,8 @@ export type { LeaseStatus };
  *      │                                                                              │   ▲
  *      └─create failed or timed out──▶ REVOKING (creation_failed)                     │   │ slow retry
  *                                                                                     ▼   │
- *   REVOKING ──revoke ok──▶ REVOKED (manual) | EXPIRED (expired, definition_deleted)   REVOKE_FAILED
+ *   REVOKING ──revoke ok──▶ REVOKED (manual, engine_revoke, undelivered)               REVOKE_FAILED
+ *                           | EXPIRED (expired, definition_deleted)
  *                           | CREATE_FAILED (creation_failed)            (after max attempts)
  *   any live status ──force (Owner/Admin)──▶ REVOKED (forced)
  */

@@ -2,10 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { openStringsWithKey } from "../../src/crypto/aead-batch.js";
 import { DecryptionError, openString, seal, sealString } from "../../src/crypto/aead.js";
 import { rawSodium, sodiumReady } from "../../src/crypto/sodium.js";
-import { decryptFailure, randomKey } from "./support.js";
-
-const key = randomKey;
-const failure = decryptFailure;
+import { decryptFailure as failure, randomKey as key } from "./support.js";
 
 describe("openStringsWithKey: many blobs under one key in one trip into libsodium", () => {
   beforeAll(() => sodiumReady());

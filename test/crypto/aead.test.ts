@@ -3,10 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DecryptionError, open, openString, seal, sealString } from "../../src/crypto/aead.js";
 import { fieldAd, openField, sealField } from "../../src/crypto/fields.js";
 import { sodium, sodiumReady } from "../../src/crypto/sodium.js";
-import { decryptFailure, pythonOpen, pythonSeal, randomKey } from "./support.js";
-
-const key = randomKey;
-const failure = decryptFailure;
+import { decryptFailure as failure, pythonOpen, pythonSeal, randomKey as key } from "./support.js";
 
 describe("sealed blobs (XChaCha20-Poly1305)", () => {
   beforeAll(() => sodiumReady());
