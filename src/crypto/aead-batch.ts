@@ -1,8 +1,6 @@
-import { DecryptionError, type OpenRequest } from "./aead.js";
+import { DecryptionError, HEADER, TAG_BYTES as TAG, wellFormed, type OpenRequest } from "./aead.js";
 import { rawSodium, type RawSodium } from "./sodium.js";
 
-const HEADER = 1 + 24; // version byte, nonce (src/crypto/aead.ts)
-const TAG = 16;
 const KEY = 32;
 /**
  * Blobs opened per allocation, by their working size: WASM memory never shrinks, so one huge
@@ -14,7 +12,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Bytes an item needs in WASM memory: nonce + ciphertext + its plaintext + the AD at its longest UTF-8 length. */
 function workingSize(it: OpenRequest): number {
-  if (it.blob.length < HEADER + TAG || it.blob[0] !== 0x01) throw new DecryptionError(it.ad);
+  if (!wellFormed(it.blob)) throw new DecryptionError(it.ad);
   return it.blob.length - 1 + (it.blob.length - HEADER - TAG) + it.ad.length * 3;
 }
 

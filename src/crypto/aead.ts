@@ -9,7 +9,11 @@ import { sodium } from "./sodium.js";
  */
 const VERSION = 0x01;
 const NONCE_BYTES = 24;
-const HEADER = 1 + NONCE_BYTES;
+export const HEADER = 1 + NONCE_BYTES;
+export const TAG_BYTES = 16;
+
+/** Long enough and of our version: worth handing to the cipher at all. */
+export const wellFormed = (blob: Uint8Array): boolean => blob.length >= HEADER + TAG_BYTES && blob[0] === VERSION;
 
 export class DecryptionError extends Error {
   constructor(what: string) {
@@ -47,7 +51,7 @@ export function open(key: Uint8Array, blob: Uint8Array, ad: string): Uint8Array 
 
 /** `open` with the associated data already encoded; `what` names it in the error. */
 export function openWithAd(key: Uint8Array, blob: Uint8Array, ad: Uint8Array, what: string): Uint8Array {
-  if (blob.length < HEADER + 16 || blob[0] !== VERSION) throw new DecryptionError(what);
+  if (!wellFormed(blob)) throw new DecryptionError(what);
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, blob.subarray(HEADER), ad, blob.subarray(1, HEADER), key);
   } catch {
