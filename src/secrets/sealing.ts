@@ -31,14 +31,9 @@ export interface OpenedSecret {
   override: { id: string; value: string; isActive: boolean; createdAt: Date; updatedAt: Date } | null;
 }
 
-/** Throws DecryptionError (a 500) when any field was tampered with or moved. */
-export function openRow(keys: EnvironmentKeys, row: SecretRow): OpenedSecret {
-  return openRows(keys, [row])[0]!;
-}
-
 /**
- * `openRow` for every row of a read, in one batch (src/crypto/aead-batch.ts): the same checks,
- * a fraction of the per-field overhead. Throws DecryptionError (a 500) like `openRow`.
+ * Opens every row of a read in one batch (src/crypto/aead-batch.ts). Throws DecryptionError (a
+ * 500) when any field was tampered with or moved to another row or field.
  */
 export function openRows(keys: EnvironmentKeys, rows: readonly SecretRow[]): OpenedSecret[] {
   const requests = [];

@@ -5,7 +5,7 @@ import { assertDistinctKeys } from "./create.js";
 import { duplicateSecret, sealedCannotBeUnsealed, secretNotFound } from "./errors.js";
 import { folderChain, normalizePath } from "./paths.js";
 import type { SecretChanges } from "./repository-writes.js";
-import { openRow, sealComment, sealKey, sealOverride, sealValue, type OpenedSecret } from "./sealing.js";
+import { openRows, sealComment, sealKey, sealOverride, sealValue, type OpenedSecret } from "./sealing.js";
 import type { WriteContext } from "./service.js";
 import { cleanTagNames } from "./tags.js";
 import type { Caller, SecretView, UpdateSecretInput } from "./types.js";
@@ -32,9 +32,8 @@ export async function updateSecrets(ctx: WriteContext, caller: Caller, env: Envi
   const pending = await deps.secrets.transaction(async (tx) => {
     const rows = await tx.lockLive(env.id, inputs.map((i) => i.id), userId);
     const byId = new Map<string, Pending>();
-    for (const r of rows) {
-      byId.set(r.id, { secret: openRow(keys, r), original: { path: r.path, keyDigest: r.keyDigest }, changed: new Set() });
-    }
+    const opened = openRows(keys, rows);
+    rows.forEach((r, i) => byId.set(r.id, { secret: opened[i]!, original: { path: r.path, keyDigest: r.keyDigest }, changed: new Set() }));
     for (const input of inputs) {
       const p = byId.get(input.id.toLowerCase());
       if (!p) throw secretNotFound(input.id);
