@@ -1,3 +1,4 @@
+import { withTimeout } from "../async.js";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { startServer } from "../server.js";
@@ -17,18 +18,22 @@ export async function runServe(_args: string[]): Promise<number> {
   // The instance id is what this process writes into leases.claimed_by.
   log.info({ url: server.url, database: server.container.db.kind, instance: server.container.instanceId }, "leasehold is listening");
   let stopping = false;
+  /** A shutdown cut short (second signal, deadline): keep the audit trail if it can be written quickly, then go. */
+  const forceExit = (code: number) => {
+    const flushed = withTimeout(server.container.audit.flush(), AUDIT_FLUSH_GRACE_MS, () => new Error("audit flush timed out"));
+    void flushed.catch(() => undefined).finally(() => process.exit(code));
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, "second signal: exiting now");
-      process.exit(130);
+      return forceExit(130);
     }
     stopping = true;
     log.info({ signal }, "shutting down gracefully");
     setTimeout(() => {
-      // A request that never completes holds the close: keep the audit trail, then go.
+      // A request that never completes holds the close.
       log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "graceful shutdown did not finish in time; exiting");
-      const flushed = server.container.audit.flush().catch(() => undefined);
-      void Promise.race([flushed, new Promise((r) => setTimeout(r, AUDIT_FLUSH_GRACE_MS))]).finally(() => process.exit(1));
+      forceExit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     server.close().then(
       () => process.exit(0),

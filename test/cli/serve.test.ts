@@ -39,7 +39,8 @@ async function serve(env: Record<string, string>): Promise<Served> {
   };
 }
 
-describe("leasehold serve (CLI, as a subprocess)", () => {
+// Each test starts `leasehold serve` (tsx) once or twice: slow when the whole suite shares two cores.
+describe("leasehold serve (CLI, as a subprocess)", { timeout: 90_000 }, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
