@@ -12,8 +12,8 @@ export interface UserPrincipal {
   fullName: string | null;
   tokenId: string;
   /** The account's own timestamps, as the token lookup read them (Phase shows them on a lease's owner). */
-  createdAt?: Date;
-  updatedAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface ServiceAccountPrincipal {

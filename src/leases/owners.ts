@@ -25,9 +25,6 @@ export type OwnerLookup = ReturnType<typeof createOwnerLookup>;
 /** The owner as the caller's own principal describes it (no query: a lease just created by them). */
 export function ownerFromPrincipal(p: Principal): LeaseOwner {
   return p.kind === "user"
-    ? {
-        type: "user", id: p.id, email: p.email, username: p.username, fullName: p.fullName, role: p.role,
-        ...(p.createdAt && p.updatedAt ? { createdAt: p.createdAt, updatedAt: p.updatedAt } : {}),
-      }
+    ? { type: "user", id: p.id, email: p.email, username: p.username, fullName: p.fullName, role: p.role, createdAt: p.createdAt, updatedAt: p.updatedAt }
     : { type: "service_account", id: p.id, name: p.name };
 }

@@ -5,7 +5,6 @@ import type { Container } from "../container.js";
 import type { LeasableDefinition } from "../dynamic/service.js";
 import { BadRequestError } from "../errors.js";
 import { LeaseMessages, LeaseProviderError } from "../leases/errors.js";
-import type { LeaseView } from "../leases/view.js";
 import { isClientError } from "./dynamic-input.js";
 import { toPhaseDynamicSecret, toPhaseLease, type PhaseDynamicSecret } from "./dynamic-wire.js";
 
@@ -18,27 +17,20 @@ export interface LeaseRequest {
   log: FastifyBaseLogger;
 }
 
-type Services = Pick<Container, "dynamicSecrets" | "leases" | "identityService">;
+type Services = Pick<Container, "dynamicSecrets" | "leases">;
 
 /**
  * Creates leases for the definitions of one request, one at a time in list order, and renders
- * each definition with its fresh lease (credentials included, only here). A user owner's
- * createdAt/updatedAt come from one users lookup per request.
+ * each definition with its fresh lease (credentials included, only here).
  */
 function leaser(c: Services, r: LeaseRequest) {
-  let user: Promise<{ createdAt: Date; updatedAt: Date }> | undefined;
-  const withOwnerDates = async (lease: LeaseView): Promise<LeaseView> => {
-    if (lease.owner?.type !== "user" || lease.owner.createdAt) return lease;
-    const { createdAt, updatedAt } = await (user ??= c.identityService.getUser(lease.owner.id));
-    return { ...lease, owner: { ...lease.owner, createdAt, updatedAt } };
-  };
   /** Leases created so far in this request. */
   const created: string[] = [];
   const lease = async ({ view, open }: LeasableDefinition): Promise<PhaseDynamicSecret> => {
     const input = { secretId: view.id, environmentId: r.environmentId, ttl: r.ttl, definition: await open() };
     const { lease, credentials } = await c.leases.createLease(r.principal, r.meta, input);
     created.push(lease.id);
-    return toPhaseDynamicSecret(view, toPhaseLease(await withOwnerDates(lease), credentials));
+    return toPhaseDynamicSecret(view, toPhaseLease(lease, credentials));
   };
   /** The request fails: its credentials reach nobody, so the leases it created end now (Phase keeps them to their TTL). */
   const revokeCreated = () => c.leases.revokeUndelivered(r.principal, r.meta, created, r.log);

@@ -60,14 +60,10 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
     scope.get(url, { onRequest, exposeHeadRoute: false, ...phaseDocs(prefix, path, DYNAMIC.list) }, async (req) => {
       const env = environmentOf(req);
       const q = parseDynamicListQuery(queryOf(req));
-      const filter = { path: q.path, id: q.id, name: q.name };
-      if (!q.lease) {
-        const defs = await c.dynamicSecrets.list(env.id, filter);
-        if (defs.length === 0) throw new NotFoundError("No dynamic secrets found");
-        return defs.map((d) => toPhaseDynamicSecret(d));
-      }
-      const defs = await c.dynamicSecrets.listForLeasing(env.id, filter);
+      // Each listed definition opens for a lease only when asked to (from the row already read).
+      const defs = await c.dynamicSecrets.listForLeasing(env.id, { path: q.path, id: q.id, name: q.name });
       if (defs.length === 0) throw new NotFoundError("No dynamic secrets found");
+      if (!q.lease) return defs.map((d) => toPhaseDynamicSecret(d.view));
       const r: LeaseRequest = { principal: principalOf(req), meta: meta(req), environmentId: env.id, ttl: q.ttl, log: req.log };
       return leaseInOrder(c, r, defs);
     });

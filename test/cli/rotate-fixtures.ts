@@ -15,7 +15,7 @@ export async function ownerCaller(c: Container): Promise<Caller> {
   const u = await c.db.prisma.user.findFirstOrThrow({ where: { role: "OWNER" } });
   const token = await c.db.prisma.apiToken.findFirstOrThrow({ where: { userId: u.id } });
   return {
-    principal: { kind: "user", id: u.id, role: u.role, email: u.email, username: u.username, fullName: u.fullName, tokenId: token.id },
+    principal: { kind: "user", id: u.id, role: u.role, email: u.email, username: u.username, fullName: u.fullName, tokenId: token.id, createdAt: u.createdAt, updatedAt: u.updatedAt },
     meta: { ipAddress: "127.0.0.1", userAgent: "rotation-test" },
   };
 }

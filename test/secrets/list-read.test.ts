@@ -18,7 +18,7 @@ async function seed(c: Container) {
   const env = (await createAppRepository(c.db).findEnvironment(app.environments[0]!.id))!;
   const user = await c.identityService.createUser({ email: "lists@example.com", role: "DEVELOPER" });
   const caller: Caller = {
-    principal: { kind: "user", id: user.id, role: "DEVELOPER", email: user.email, username: null, fullName: null, tokenId: user.id },
+    principal: { kind: "user", id: user.id, role: "DEVELOPER", email: user.email, username: null, fullName: null, tokenId: user.id, createdAt: user.createdAt, updatedAt: user.updatedAt },
     meta: { ipAddress: "127.0.0.1", userAgent: "test" },
   };
   const created = await c.secretService.create(caller, env, [
