@@ -96,13 +96,13 @@ export interface RoleInput {
   maxTtl: number | undefined;
 }
 
-/** A role body: name, TTLs and the provider settings of the engine's kind (and plugin). */
-export function parseRole(kind: EngineKind, plugin: string, raw: unknown): RoleInput {
+/** A role body: name, TTLs and the provider settings of the engine's plugin. */
+export function parseRole(plugin: string, raw: unknown): RoleInput {
   const body = objectBody(raw);
   const { name, default_ttl, max_ttl, ...settings } = body;
   return {
     name: checkName(name, "name"),
-    settings: parseRoleSettings(kind, settings, plugin),
+    settings: parseRoleSettings(plugin, settings),
     defaultTtl: ttlField(default_ttl, "default_ttl"),
     maxTtl: ttlField(max_ttl, "max_ttl"),
   };

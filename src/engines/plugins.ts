@@ -86,11 +86,16 @@ function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string
 
 export const parseEngineSettings = (kind: EngineKind, settings: unknown) =>
   parseOr400(engineSettings[kind], settings, "config") as Record<string, unknown>;
-/** PostgreSQL roles may also set the SCRAM verifier's iteration count (see the provider's config). */
-const postgresRoleSettings = roleSettings.database.extend({ scram_iterations: scramIterations.optional() });
+/** A role's settings per plugin: its kind's, and PostgreSQL's SCRAM iteration count (see the provider's config). */
+const roleSettingsOf: Record<string, z.ZodType> = {
+  postgresql: roleSettings.database.extend({ scram_iterations: scramIterations.optional() }),
+  mysql: roleSettings.database,
+  redis: roleSettings.database,
+  aws: roleSettings.aws,
+};
 
-export const parseRoleSettings = (kind: EngineKind, settings: unknown, plugin: string) =>
-  parseOr400(kind === "database" && plugin === "postgresql" ? postgresRoleSettings : roleSettings[kind], settings, "role") as Record<string, unknown>;
+export const parseRoleSettings = (plugin: string, settings: unknown) =>
+  parseOr400(roleSettingsOf[plugin]!, settings, "role") as Record<string, unknown>;
 export const parseRoot = (kind: EngineKind, root: unknown, what: string): RootCredentials =>
   parseOr400(rootSchemas[kind], root, what) as RootCredentials;
 

@@ -24,7 +24,7 @@ export function createRoleService(deps: { repo: EngineRepository; sources: Engin
   return {
     async create(engineName: string, raw: unknown): Promise<{ engine: EngineRecord; role: RoleRecord }> {
       const engine = await sources.engineNamed(engineName);
-      const r = parseRole(engine.type, engine.plugin, raw);
+      const r = parseRole(engine.plugin, raw);
       const maxTtl = r.maxTtl ?? engine.maxTtl;
       if (maxTtl > engine.maxTtl) {
         throw EngineErrors.ttlExceedsMax(`The role's max_ttl (${formatDuration(maxTtl)}) exceeds the engine's max_ttl (${formatDuration(engine.maxTtl)}).`, {

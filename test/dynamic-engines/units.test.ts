@@ -52,12 +52,12 @@ describe("engine units", () => {
 
   it("role settings: scram_iterations only for PostgreSQL roles, 1 to 100000", () => {
     const role = { creation_statements: [`CREATE ROLE "{{name}}"`] };
-    expect(parseRoleSettings("database", { ...role, scram_iterations: 1000 }, "postgresql")).toEqual({ ...role, scram_iterations: 1000 });
+    expect(parseRoleSettings("postgresql", { ...role, scram_iterations: 1000 })).toEqual({ ...role, scram_iterations: 1000 });
     for (const bad of [0, 100_001, 2.5, "1000"]) {
-      expect(() => parseRoleSettings("database", { ...role, scram_iterations: bad }, "postgresql")).toThrow(/Invalid role.scram_iterations/);
+      expect(() => parseRoleSettings("postgresql", { ...role, scram_iterations: bad })).toThrow(/Invalid role.scram_iterations/);
     }
     for (const plugin of ["mysql", "redis"]) {
-      expect(() => parseRoleSettings("database", { ...role, scram_iterations: 1000 }, plugin)).toThrow(/unknown field 'scram_iterations'/);
+      expect(() => parseRoleSettings(plugin, { ...role, scram_iterations: 1000 })).toThrow(/unknown field 'scram_iterations'/);
     }
   });
 

@@ -1,6 +1,7 @@
 import type { RouteOptions } from "fastify";
 import { z, type ZodType } from "zod";
 import { SECURITY, TAGS } from "../../http/openapi.js";
+import { scramIterations } from "../../providers/postgresql-config.js";
 
 const duration = z.string().describe("A duration: 30m, 1h, 24h, 90d (or seconds as a number)");
 const statements = z.union([z.string(), z.array(z.string())]);
@@ -38,7 +39,7 @@ const BODIES: Record<string, ZodType> = {
     creation_statements: statements.optional().describe("Database engines"),
     revocation_statements: statements.optional(),
     renew_statements: statements.optional(),
-    scram_iterations: z.number().int().min(1).max(100_000).optional().describe("PostgreSQL roles: PBKDF2 iterations of the role's SCRAM verifier"),
+    scram_iterations: scramIterations.optional().describe("PostgreSQL roles: PBKDF2 iterations of the role's SCRAM verifier"),
     credential_type: z.literal("iam_user").optional().describe("AWS engines"),
     policy_document: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     policy_arns: z.array(z.string()).optional(),
