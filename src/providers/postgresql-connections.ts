@@ -13,8 +13,8 @@ import { renderTemplate } from "./templates.js";
  */
 export function createRootConnections(poolMax: number) {
   const pools = new Map<string, pg.Pool>();
-  /** The target's own SCRAM iteration count, read once per root configuration. */
-  const iterations = new Map<string, Promise<number>>();
+  /** The target's own SCRAM iteration count, read once per pool (so once per root configuration). */
+  const iterations = new WeakMap<pg.Pool, Promise<number>>();
 
   function rootUrl(config: PostgresConfig): string {
     return renderTemplate(config.connection_url, {
@@ -55,7 +55,6 @@ export function createRootConnections(poolMax: number) {
     const key = poolKey(rootUrl(config));
     const pool = pools.get(key);
     pools.delete(key);
-    iterations.delete(key);
     void pool?.end().catch(() => undefined);
   }
 
@@ -108,18 +107,17 @@ export function createRootConnections(poolMax: number) {
    * first use and kept; a failed read is not kept.
    */
   function serverScramIterations(config: PostgresConfig): Promise<number> {
-    const key = poolKey(rootUrl(config));
-    let found = iterations.get(key);
-    if (!found) {
-      found = withRoot(config, "settings read", [], async (c) => {
-        const { rows } = await c.query<{ i: string | null }>("SELECT current_setting('scram_iterations', true) AS i");
-        const n = Number(rows[0]?.i);
-        return Number.isSafeInteger(n) && n >= 1 ? n : DEFAULT_SCRAM_ITERATIONS;
-      });
-      iterations.set(key, found);
-      found.catch(() => iterations.delete(key));
-    }
-    return found;
+    const pool = poolFor(config);
+    const known = iterations.get(pool);
+    if (known) return known;
+    const read = withRoot(config, "settings read", [], async (c) => {
+      const { rows } = await c.query<{ i: string | null }>("SELECT current_setting('scram_iterations', true) AS i");
+      const n = Number(rows[0]?.i);
+      return Number.isSafeInteger(n) && n >= 1 ? n : DEFAULT_SCRAM_ITERATIONS;
+    });
+    iterations.set(pool, read);
+    read.catch(() => iterations.get(pool) === read && iterations.delete(pool));
+    return read;
   }
 
   return {
@@ -130,7 +128,6 @@ export function createRootConnections(poolMax: number) {
     async closeAll(): Promise<void> {
       const all = [...pools.values()];
       pools.clear();
-      iterations.clear();
       await Promise.all(all.map((p) => p.end().catch(() => undefined)));
     },
   };

@@ -211,7 +211,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     /** The root role's own password, sent as a SCRAM verifier (never in clear to the server's logs). */
     async rotateRoot(config, newPassword) {
       if (!PASSWORD_RE.test(newPassword)) throw new ProviderError("Invalid new root password.", false, "invalid_password");
-      const verifier = await scramVerifierAsync(newPassword);
+      const verifier = await scramVerifierAsync(newPassword, await serverScramIterations(config));
       await withRoot(config, "root password change", [newPassword, verifier], async (c) => {
         await c.query(`ALTER ROLE CURRENT_USER WITH PASSWORD ${c.escapeLiteral(verifier)}`);
       });
