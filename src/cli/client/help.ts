@@ -56,7 +56,8 @@ ${CONTEXT}
   --tags <a,b>       only secrets carrying any of these tags
   --leases           also take a lease on every dynamic secret at the path and add its credentials;
                      the leases are revoked when the command exits (or end at their expiry if
-                     leasehold itself is killed)
+                     leasehold itself is killed); they are not renewed, so a command that runs
+                     past --lease-ttl loses its credentials then
   --lease-ttl <s>    the leases' TTL in seconds (default: each dynamic secret's default TTL)
   -h, --help
 

@@ -52,12 +52,9 @@ export function loadSettings(env: Env = process.env): Settings {
   }
 
   const typeOverride = parseTokenType(env["LEASEHOLD_TOKEN_TYPE"]);
-  const leaseholdToken = set(env, "LEASEHOLD_TOKEN");
-  const phaseToken = set(env, "PHASE_SERVICE_TOKEN");
-  let credential: Credential;
-  if (leaseholdToken) credential = parseToken(leaseholdToken, "LEASEHOLD_TOKEN", typeOverride);
-  else if (phaseToken) credential = parseToken(phaseToken, "PHASE_SERVICE_TOKEN", typeOverride);
-  else throw new CliError(EXIT.config, "no token: set LEASEHOLD_TOKEN (or PHASE_SERVICE_TOKEN)");
+  const tokenVariable = TOKEN_VARIABLES.find((name) => set(env, name));
+  if (!tokenVariable) throw new CliError(EXIT.config, "no token: set LEASEHOLD_TOKEN (or PHASE_SERVICE_TOKEN)");
+  const credential: Credential = parseToken(set(env, tokenVariable)!, tokenVariable, typeOverride);
 
   const timeout = set(env, "LEASEHOLD_TIMEOUT");
   const seconds = timeout === undefined ? DEFAULT_TIMEOUT_S : Number(timeout);
