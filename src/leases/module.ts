@@ -103,6 +103,7 @@ export function createLeaseModule(deps: {
     paused: c.LEASEHOLD_REVOCATION_PAUSED,
     log,
     currentConfig: deps.engines?.currentConfig,
+    engineMaxTtl: async (id) => (await definitions.open(id)).engine?.maxTtl ?? Infinity,
   });
   const ownersOf = createOwnerLookup(prisma);
   const reaper = createReaper({

@@ -3,7 +3,7 @@ import { withTimeout } from "../async.js";
 import type { Clock } from "../clock.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { ServerKeys } from "../keys/server-keys.js";
-import { ProviderError, type Provider } from "../providers/provider.js";
+import { NOT_YET_VISIBLE, ProviderError, type Provider } from "../providers/provider.js";
 import { backoffDelayMs, slowRetryDelayMs, type BackoffPolicy } from "./backoff.js";
 import type { FaultInjector } from "./faults.js";
 import type { LeaseRepository } from "./repository.js";
@@ -71,7 +71,9 @@ export function createRevoker(deps: RevokerDeps) {
     const error = scrubbedMessage(err, secretsIn(state, provider));
     const retryable = err instanceof ProviderError ? err.retryable : provider ? provider.classifyError(err) === "retryable" : true;
     const attempts = lease.attempts + 1;
-    const giveUp = !retryable || attempts >= policy.maxAttempts || lease.status === "REVOKE_FAILED";
+    // "Not visible yet" is no failure to give up on: the provider stops saying it once its window has passed.
+    const notYetVisible = err instanceof ProviderError && err.code === NOT_YET_VISIBLE;
+    const giveUp = !retryable || (attempts >= policy.maxAttempts && !notYetVisible) || lease.status === "REVOKE_FAILED";
     const status = giveUp ? "REVOKE_FAILED" : "REVOKING";
     const now = clock.now();
     const delay = giveUp ? slowRetryDelayMs(policy) : backoffDelayMs(attempts, policy);

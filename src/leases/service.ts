@@ -4,6 +4,7 @@ import type { AuditSink, RequestMeta } from "../audit/events.js";
 import { isUuid } from "../auth/environment-context.js";
 import { isAdmin, type Principal } from "../auth/principal.js";
 import type { Clock } from "../clock.js";
+import { ENGINE_PROVIDER } from "../dynamic/definition-config.js";
 import type { DefinitionRepository } from "../dynamic/repository.js";
 import { NotFoundError } from "../errors.js";
 import type { ServerKeys } from "../keys/server-keys.js";
@@ -58,6 +59,8 @@ export function createLeaseService(deps: {
   paused: boolean;
   log?: Logger | undefined;
   currentConfig?: CurrentConfig | undefined;
+  /** An engine-backed definition's current role max TTL (creation bounds its leases by it too). */
+  engineMaxTtl?: ((definitionId: string) => Promise<number>) | undefined;
 }) {
   const { repo, clock } = deps;
   const actorOf = (principal: Principal, meta?: RequestMeta): Actor => ({ principal, ipAddress: meta?.ipAddress, userAgent: meta?.userAgent });
@@ -133,7 +136,8 @@ export function createLeaseService(deps: {
       }
       const def = lease.dynamicSecretId ? await deps.definitions.findLive(lease.dynamicSecretId) : null;
       if (!def) throw new LeaseStateError(LeaseMessages.definitionGone);
-      checkRenewal(lease, ref.ttl, def.maxTtl, now);
+      const maxTtl = def.provider === ENGINE_PROVIDER && deps.engineMaxTtl ? Math.min(def.maxTtl, await deps.engineMaxTtl(def.id)) : def.maxTtl;
+      checkRenewal(lease, ref.ttl, maxTtl, now);
       const expiresAt = new Date(lease.expiresAt.getTime() + ref.ttl * 1000);
       await renewUpstream(lease, expiresAt);
       const renewed = await repo.renew(lease.id, ref.ttl, lease, now, {

@@ -21,7 +21,7 @@ import { systemClock, type Clock } from "../clock.js";
 import { createAwsClientCache, type AwsClients } from "./aws-iam-clients.js";
 import { awsIamConfigSchema, RANDOM_LENGTH, USERNAME_RE, type AwsIamConfig } from "./aws-iam-config.js";
 import { awsErrorCode, awsProviderError, classifyAwsError } from "./aws-iam-errors.js";
-import { ProviderError, type Provider, type RevokeContext } from "./provider.js";
+import { NOT_YET_VISIBLE, ProviderError, type Provider, type RevokeContext } from "./provider.js";
 import { LOWER_ALNUM, randomString, type RandomSource } from "./random.js";
 import { renderTemplate } from "./templates.js";
 
@@ -133,7 +133,7 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
       if (!gone(err)) throw err;
       // Not found on the very first call, soon after issue: maybe not visible yet, not gone.
       if (first && ctx.issuedAt && clock.now().getTime() - ctx.issuedAt.getTime() < windowMs) {
-        throw new ProviderError(`IAM user ${UserName} is not visible yet; retry later.`, true, "NotYetVisible");
+        throw new ProviderError(`IAM user ${UserName} is not visible yet; retry later.`, true, NOT_YET_VISIBLE);
       }
       return "absent";
     }

@@ -117,6 +117,14 @@ export interface RevocationData {
   [k: string]: unknown;
 }
 
+/**
+ * A ProviderError code for "the credential cannot be seen yet" from an eventually consistent
+ * upstream (AWS IAM shortly after issue): retryable, and bounded by the provider itself (it stops
+ * saying so once its consistency window has passed), so it never uses up a lease's revocation
+ * attempts: a rollback of a credential that was never created must not end REVOKE_FAILED.
+ */
+export const NOT_YET_VISIBLE = "NotYetVisible";
+
 /** Raised by providers with a message already scrubbed of credentials. */
 export class ProviderError extends Error {
   constructor(
