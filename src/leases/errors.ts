@@ -8,6 +8,8 @@ export const LeaseMessages = {
     `The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: ${remaining} seconds`,
   expired: "This lease has expired and cannot be renewed",
   revokedCannotRenew: "This lease has been revoked and cannot be renewed.",
+  /** Phase's renewal of a revoked lease (its `str(revoked_at)`). */
+  alreadyRevoked: (revokedAt: string) => `Lease has already been revoked at ${revokedAt}`,
   creatingCannotRenew: "This lease is still being created and cannot be renewed yet.",
   creatingCannotRevoke: "This lease is still being created; try again in a moment.",
   renewalTtlPositive: "The renewal TTL must be a positive number of seconds.",

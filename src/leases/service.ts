@@ -7,6 +7,7 @@ import type { Clock } from "../clock.js";
 import type { DefinitionRepository } from "../dynamic/repository.js";
 import { NotFoundError } from "../errors.js";
 import type { ServerKeys } from "../keys/server-keys.js";
+import { pythonDatetime } from "../phase/dynamic-wire.js";
 import type { CreateLeaseInput, createLeaseCreator } from "./create.js";
 import { LeaseBusyError, LeaseMessages, LeaseNotFoundError, LeasePermissionError, LeaseProviderError, LeaseStateError, TtlError } from "./errors.js";
 import { ownerFromPrincipal, type OwnerLookup } from "./owners.js";
@@ -126,14 +127,16 @@ export function createLeaseService(deps: {
       assertMayAct(principal, lease, LeaseMessages.forbiddenUpdate);
       const now = clock.now();
       if (lease.status === "CREATING") throw new LeaseStateError(LeaseMessages.creatingCannotRenew);
-      if (lease.status === "EXPIRED" || lease.revokeReason === "expired") throw new TtlError(LeaseMessages.expired);
+      const def = lease.dynamicSecretId ? await deps.definitions.findLive(lease.dynamicSecretId) : null;
+      // Phase's order: the TTL rules, then expiry, then (its schedule step) a revoked lease.
+      if (def) checkRenewal(lease, ref.ttl, def.maxTtl, now);
+      if (lease.status === "EXPIRED" || lease.revokeReason === "expired" || lease.expiresAt <= now) throw new TtlError(LeaseMessages.expired);
       if (lease.status !== "ACTIVE") {
-        if (lease.expiresAt <= now) throw new TtlError(LeaseMessages.expired);
+        // Phase also moves a revoked lease's expiry before it says so; ours stays as it was.
+        if (lease.status === "REVOKED" && lease.revokedAt) throw new LeaseStateError(LeaseMessages.alreadyRevoked(pythonDatetime(lease.revokedAt)));
         throw new LeaseStateError(LeaseMessages.revokedCannotRenew);
       }
-      const def = lease.dynamicSecretId ? await deps.definitions.findLive(lease.dynamicSecretId) : null;
       if (!def) throw new LeaseStateError(LeaseMessages.definitionGone);
-      checkRenewal(lease, ref.ttl, def.maxTtl, now);
       const expiresAt = new Date(lease.expiresAt.getTime() + ref.ttl * 1000);
       await renewUpstream(lease, expiresAt);
       const renewed = await repo.renew(lease.id, ref.ttl, lease, now, {
