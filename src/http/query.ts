@@ -18,9 +18,12 @@ export function snakeCaseQuery(query: unknown): Record<string, unknown> {
   return out;
 }
 
-/** Phase's truthiness for flags like `dynamic` and `lease`: present with any value but "false". */
+/**
+ * Phase's truthiness for flags like `dynamic` and `lease`: present with any value but "false".
+ * A repeated flag counts by its last value, as Django's `request.GET.get` reads it.
+ */
 export function phaseFlag(v: unknown): boolean {
   if (v === undefined) return false;
-  const s = Array.isArray(v) ? String(v[0]) : String(v);
+  const s = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
   return s.toLowerCase() !== "false";
 }

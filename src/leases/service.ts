@@ -65,6 +65,11 @@ export function createLeaseService(deps: {
   const { repo, clock } = deps;
   const actorOf = (principal: Principal, meta?: RequestMeta): Actor => ({ principal, ipAddress: meta?.ipAddress, userAgent: meta?.userAgent });
 
+  /** A definition's max TTL; an engine-backed one's is bounded by its engine role's current one too (as at creation). */
+  async function maxTtlOf(def: { id: string; provider: string; maxTtl: number }): Promise<number> {
+    return def.provider === ENGINE_PROVIDER && deps.engineMaxTtl ? Math.min(def.maxTtl, await deps.engineMaxTtl(def.id)) : def.maxTtl;
+  }
+
   async function view(lease: LeaseRecord): Promise<LeaseView> {
     return toLeaseView(lease, (await deps.ownersOf([lease]))(lease));
   }
@@ -129,15 +134,16 @@ export function createLeaseService(deps: {
       assertMayAct(principal, lease, LeaseMessages.forbiddenUpdate);
       const now = clock.now();
       if (lease.status === "CREATING") throw new LeaseStateError(LeaseMessages.creatingCannotRenew);
-      if (lease.status === "EXPIRED" || lease.revokeReason === "expired") throw new TtlError(LeaseMessages.expired);
+      const def = lease.dynamicSecretId ? await deps.definitions.findLive(lease.dynamicSecretId) : null;
+      // Phase's order: the TTL rules, then expiry, then (its schedule step) a revoked lease.
+      if (def) checkRenewal(lease, ref.ttl, await maxTtlOf(def), now);
+      if (lease.status === "EXPIRED" || lease.revokeReason === "expired" || lease.expiresAt <= now) throw new TtlError(LeaseMessages.expired);
       if (lease.status !== "ACTIVE") {
-        if (lease.expiresAt <= now) throw new TtlError(LeaseMessages.expired);
+        // Phase also moves a revoked lease's expiry before it says so; ours stays as it was.
+        if (lease.status === "REVOKED" && lease.revokedAt) throw new LeaseStateError(LeaseMessages.alreadyRevoked(lease.revokedAt));
         throw new LeaseStateError(LeaseMessages.revokedCannotRenew);
       }
-      const def = lease.dynamicSecretId ? await deps.definitions.findLive(lease.dynamicSecretId) : null;
       if (!def) throw new LeaseStateError(LeaseMessages.definitionGone);
-      const maxTtl = def.provider === ENGINE_PROVIDER && deps.engineMaxTtl ? Math.min(def.maxTtl, await deps.engineMaxTtl(def.id)) : def.maxTtl;
-      checkRenewal(lease, ref.ttl, maxTtl, now);
       const expiresAt = new Date(lease.expiresAt.getTime() + ref.ttl * 1000);
       await renewUpstream(lease, expiresAt);
       const renewed = await repo.renew(lease.id, ref.ttl, lease, now, {

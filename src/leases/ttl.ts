@@ -13,14 +13,15 @@ export function leaseTtl(requested: number | null | undefined, def: { defaultTtl
 
 /**
  * Phase's renewal rule: the expiry moves by `ttl` from the current expiry and the cumulative ttl
- * grows by it, so a lease never lives longer than max_ttl in total. Checks in Phase's order after
- * the expiry check. Non-positive increments are refused (Phase accepts them and shortens the lease).
+ * grows by it, so a lease never lives longer than max_ttl in total. Checks in Phase's order: the
+ * cumulative total, then `ttl` alone (only reachable when the total is not exceeded), then expiry.
+ * Non-positive increments are refused first (Phase accepts them and shortens the lease).
  */
 export function checkRenewal(lease: { ttlSeconds: number; expiresAt: Date }, ttl: number, maxTtl: number, now: Date): void {
-  if (lease.expiresAt.getTime() <= now.getTime()) throw new TtlError(LeaseMessages.expired);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new TtlError(LeaseMessages.renewalTtlPositive);
-  if (ttl > maxTtl) throw new TtlError(LeaseMessages.ttlExceedsMax);
   if (lease.ttlSeconds + ttl > maxTtl) {
     throw new TtlError(LeaseMessages.renewalExceedsMax(Math.max(0, maxTtl - lease.ttlSeconds)));
   }
+  if (ttl > maxTtl) throw new TtlError(LeaseMessages.ttlExceedsMax);
+  if (lease.expiresAt.getTime() <= now.getTime()) throw new TtlError(LeaseMessages.expired);
 }

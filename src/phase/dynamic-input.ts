@@ -46,20 +46,23 @@ export interface DynamicListQuery {
   id: string | undefined;
   name: string | undefined;
   lease: boolean;
-  /** Seconds; undefined (or 0) means each definition's default_ttl. */
-  ttl: number | undefined;
 }
 
 /** GET /v1/secrets/dynamic/ (query already snake-cased by the authentication hook). */
 export function parseDynamicListQuery(query: Record<string, unknown>): DynamicListQuery {
-  const lease = phaseFlag(query["lease"]);
+  return { path: param(query, "path"), id: param(query, "id"), name: param(query, "name"), lease: phaseFlag(query["lease"]) };
+}
+
+/**
+ * GET /v1/secrets/dynamic/'s `ttl` in seconds (undefined or 0: each definition's default_ttl).
+ * Phase reads it after the "No dynamic secrets found" check, with or without `lease`.
+ */
+export function dynamicTtlOf(query: Record<string, unknown>): number | undefined {
   const raw = param(query, "ttl");
-  let ttl: number | undefined;
-  if (lease && raw !== undefined) {
-    ttl = pythonInt(raw);
-    if (ttl === undefined) throw bad("ttl must be a valid integer (seconds)");
-  }
-  return { path: param(query, "path"), id: param(query, "id"), name: param(query, "name"), lease, ttl };
+  if (raw === undefined) return undefined;
+  const ttl = pythonInt(raw);
+  if (ttl === undefined) throw bad("ttl must be a valid integer (seconds)");
+  return ttl;
 }
 
 /** A body that may be absent (DELETE, lease calls): `{}` then; otherwise Phase's JSON-object rules. */
@@ -123,10 +126,15 @@ export function withWireFieldNames(err: unknown): unknown {
   return rule ? new BadRequestError(err.message.replace(rule[0], rule[1]), err.extra) : err;
 }
 
-/** `lease_id` from the body (and, for DELETE, the query string, as Phase reads it). */
+/** Python's truthiness of a JSON value (Phase tests `lease_id` with `if not lease_id`). */
+const pythonFalsy = (v: unknown) =>
+  v === undefined || v === null || v === false || v === 0 || v === "" || (Array.isArray(v) ? v.length === 0 : typeof v === "object" && Object.keys(v).length === 0);
+
+/** `lease_id` from the body (and, for DELETE, the query string when the body's is falsy, as Phase reads it). */
 export function leaseIdOf(body: Record<string, unknown>, query?: Record<string, unknown>): string {
-  const v = body["lease_id"] ?? (query ? param(query, "lease_id") : undefined);
-  if (v === undefined || v === null || v === "") throw bad("lease_id is required");
+  const fromBody = body["lease_id"];
+  const v = pythonFalsy(fromBody) && query ? param(query, "lease_id") : fromBody;
+  if (pythonFalsy(v)) throw bad("lease_id is required");
   // Anything but a string cannot name a lease: the service answers "Lease not found".
   return typeof v === "string" ? v : JSON.stringify(v);
 }

@@ -5,7 +5,8 @@ import { AppError, BadRequestError } from "../errors.js";
 import { requestMeta } from "../http/request-meta.js";
 import type { App } from "../http/types.js";
 import { environmentOf, leaseIdOf, optionalJsonObject, param, queryOf, renewTtlOf } from "./dynamic-input.js";
-import { pythonDatetime, toPhaseLease } from "./dynamic-wire.js";
+import { pythonDatetime } from "../leases/errors.js";
+import { toPhaseLease } from "./dynamic-wire.js";
 import { LEASES, otherMethodsDocs, phaseDocs } from "./openapi.js";
 import { PHASE_PREFIXES } from "./secrets-routes.js";
 

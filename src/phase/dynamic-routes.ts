@@ -8,6 +8,7 @@ import type { App } from "../http/types.js";
 import { jsonObjectBody } from "./body.js";
 import {
   definitionIdOf,
+  dynamicTtlOf,
   environmentOf,
   optionalJsonObject,
   parseDefinitionCreate,
@@ -59,12 +60,14 @@ export function registerDynamicRoutes(scope: App, c: Container): void {
 
     scope.get(url, { onRequest, exposeHeadRoute: false, ...phaseDocs(prefix, path, DYNAMIC.list) }, async (req) => {
       const env = environmentOf(req);
-      const q = parseDynamicListQuery(queryOf(req));
+      const query = queryOf(req);
+      const q = parseDynamicListQuery(query);
       // Each listed definition opens for a lease only when asked to (from the row already read).
       const defs = await c.dynamicSecrets.listForLeasing(env.id, { path: q.path, id: q.id, name: q.name });
       if (defs.length === 0) throw new NotFoundError("No dynamic secrets found");
+      const ttl = dynamicTtlOf(query);
       if (!q.lease) return defs.map((d) => toPhaseDynamicSecret(d.view));
-      const r: LeaseRequest = { principal: principalOf(req), meta: meta(req), environmentId: env.id, ttl: q.ttl, log: req.log };
+      const r: LeaseRequest = { principal: principalOf(req), meta: meta(req), environmentId: env.id, ttl, log: req.log };
       return leaseInOrder(c, r, defs);
     });
 

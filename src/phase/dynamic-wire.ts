@@ -72,16 +72,6 @@ export function durationString(totalSeconds: number): string {
 }
 
 /**
- * Python's str() of an aware UTC datetime: `2025-10-27 12:49:26.611113+00:00`. Like Python, the
- * fraction is left out when it is zero (our clock has milliseconds, so micros end in 000).
- */
-export function pythonDatetime(d: Date): string {
-  const iso = d.toISOString(); // 2025-10-27T12:49:26.611Z
-  const ms = d.getUTCMilliseconds();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${String(ms * 1000).padStart(6, "0")}` : ""}+00:00`;
-}
-
-/**
  * Phase's statuses are active, revoked and expired. Our lifecycle has transitional and failure
  * states Phase lacks; they are shown lower-cased (creating, revoking, revoke_failed,
  * create_failed): Phase's clients print the raw JSON, and hiding a failed revocation behind

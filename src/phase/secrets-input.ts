@@ -130,9 +130,11 @@ export interface ListQuery extends ListFilter {
 export function parseListQuery(query: Record<string, unknown>): ListQuery {
   const tags = param(query, "tags");
   const lease = phaseFlag(query["lease"]);
+  const dynamic = phaseFlag(query["dynamic"]) || phaseFlag(query["include_dynamic"]);
   const ttl = param(query, "lease_ttl");
   let leaseTtl: number | undefined;
-  if (lease && ttl !== undefined) {
+  // Phase reads lease_ttl whenever dynamic secrets are included, with or without `lease`.
+  if (dynamic && ttl !== undefined) {
     // Python's int(): optional sign, digits (underscores between them), surrounding whitespace.
     if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(ttl)) throw bad("lease_ttl must be a valid integer (seconds)");
     leaseTtl = Number(ttl.replaceAll("_", "").trim());
@@ -141,7 +143,7 @@ export function parseListQuery(query: Record<string, unknown>): ListQuery {
     path: param(query, "path"),
     key: param(query, "key"),
     tags: tags?.split(","),
-    dynamic: phaseFlag(query["dynamic"]) || phaseFlag(query["include_dynamic"]),
+    dynamic,
     lease,
     leaseTtl,
   };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/errors.js";
 import { pgTimestamp } from "../../src/providers/postgresql.js";
+import { pythonDatetime } from "../../src/leases/errors.js";
 import { connectAs, scramVerifies } from "../providers/pg-helpers.js";
 import { createPgDefinition, drain, createUserPrincipal, leaseEvents, leaseRow, META, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
 
@@ -117,7 +118,11 @@ describe("leases with the PostgreSQL provider (real PostgreSQL target)", () => {
 
     const id = byDefault.lease.id;
     const renew = (ttl: number) => h.c.leases.renewLease(h.owner, META, { leaseId: id, ttl });
-    expect(await rejection(renew(7201))).toEqual({ status: 400, message: "The specified TTL exceeds the maximum TTL for this dynamic secret." });
+    // Phase checks the cumulative total first: a ttl over max_ttl gets the total's message.
+    expect(await rejection(renew(7201))).toEqual({
+      status: 400,
+      message: "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 3600 seconds",
+    });
     expect(await rejection(renew(3601))).toEqual({
       status: 400,
       message: "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 3600 seconds",
@@ -145,7 +150,7 @@ describe("leases with the PostgreSQL provider (real PostgreSQL target)", () => {
     await h.c.leases.revokeLease(h.owner, META, { leaseId: revoked.lease.id });
     expect(await rejection(h.c.leases.renewLease(h.owner, META, { leaseId: revoked.lease.id, ttl: 60 }))).toEqual({
       status: 400,
-      message: "This lease has been revoked and cannot be renewed.",
+      message: `Lease has already been revoked at ${pythonDatetime(h.t.clock.now())}`,
     });
     const unchanged = await leaseRow(h, revoked.lease.id);
     expect(unchanged.ttl_seconds).toBe(3600);

@@ -42,6 +42,13 @@ describe("lease building blocks", () => {
       "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 200 seconds",
     );
     expect(messageOf(() => checkRenewal({ ...lease, expiresAt: now }, 10, 7200, now))).toBe("This lease has expired and cannot be renewed");
+    // Phase's order: the cumulative total first (so a ttl over max_ttl gets its message), expiry last.
+    expect(messageOf(() => checkRenewal(lease, 7201, 7200, now))).toBe(
+      "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 200 seconds",
+    );
+    expect(messageOf(() => checkRenewal({ ...lease, expiresAt: now }, 201, 7200, now))).toBe(
+      "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 200 seconds",
+    );
   });
 
   it("keyed limiter: at most N per key at once, keys independent, FIFO", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV_CONTEXT_REQUIRED } from "../../src/auth/environment-context.js";
 import { FORCE_WARNING } from "../../src/leases/service.js";
+import { pythonDatetime } from "../../src/leases/errors.js";
 import { wrapPostgres, type WrappedProvider } from "../leases/helpers.js";
 import { dynamicFixture, ROOT_PASSWORD, type DynamicFixture } from "./dynamic-helpers.js";
 
@@ -37,7 +38,10 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     for (const v of ["", "0", "no", "true"]) expect((await leaseOf({ lease: v }))?.status, v).toBe("active");
     expect((await leaseOf({ lease: "1", ttl: "0" })).ttl).toBe("01:00:00"); // 0 means the default
     expect((await leaseOf({ lease: "1", ttl: " +90 " })).ttl).toBe("00:01:30"); // Python int()
-    expect((await leaseOf({ lease: "false", ttl: "abc" }))).toBeNull(); // ttl only matters with lease
+    expect((await leaseOf({ lease: "1", ttl: "" }))?.ttl).toBe("01:00:00"); // empty: the default
+    // A repeated flag counts by its last value (Django's request.GET.get).
+    expect((await f.call("GET", `${f.url("", { id: secretId, lease: "true" })}&lease=false`, f.dev.auth)).body[0].lease).toBeNull();
+    expect((await f.call("GET", `${f.url("", { id: secretId, lease: "false" })}&lease=1`, f.dev.auth)).body[0].lease?.status).toBe("active");
 
     const before = await leaseCount();
     const cases: [Record<string, string>, string][] = [
@@ -46,11 +50,18 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
       [{ ttl: "59" }, "The specified TTL must be at least 60 seconds."],
       [{ ttl: "-5" }, "The specified TTL must be at least 60 seconds."],
       [{ ttl: "7201" }, "The specified TTL exceeds the maximum TTL for this dynamic secret."],
+      // Phase reads ttl with or without `lease`.
+      [{ lease: "false", ttl: "abc" }, "ttl must be a valid integer (seconds)"],
     ];
     for (const [extra, error] of cases) {
       const res = await f.call("GET", f.url("", { id: secretId, lease: "true", ...extra }), f.dev.auth);
       expect({ status: res.status, body: res.body }, JSON.stringify(extra)).toEqual({ status: 400, body: { error } });
     }
+    const noLease = await f.call("GET", f.url("", { id: secretId, ttl: "abc" }), f.dev.auth);
+    expect({ status: noLease.status, text: noLease.text }).toEqual({ status: 400, text: '{"error":"ttl must be a valid integer (seconds)"}' });
+    // ... but only after "No dynamic secrets found".
+    const none = await f.call("GET", f.url("", { name: "no-such", lease: "true", ttl: "abc" }), f.dev.auth);
+    expect({ status: none.status, text: none.text }).toEqual({ status: 404, text: '{"error":"No dynamic secrets found"}' });
     expect(await leaseCount()).toBe(before);
   });
 
@@ -168,14 +179,14 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     expect(await f.call("PUT", url, f.sa.auth, { lease_id: mine.id, ttl: 60 })).toMatchObject({ status: 403 });
     expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: "60" })).toMatchObject({ status: 400, body: { error: "ttl must be a valid integer (seconds)" } });
     expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: 60.5 })).toMatchObject({ status: 400, body: { error: "ttl must be a valid integer (seconds)" } });
-    expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: 7201 })).toMatchObject({
-      status: 400,
-      body: { error: "The specified TTL exceeds the maximum TTL for this dynamic secret." },
-    });
-    expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: 6601 })).toMatchObject({
-      status: 400,
-      body: { error: "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 6600 seconds" },
-    });
+    // Phase checks the cumulative total before `ttl` alone, so a ttl over max_ttl gets the total's message.
+    const overTotal = { status: 400, body: { error: "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 6600 seconds" } };
+    expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: 7201 })).toMatchObject(overTotal);
+    expect(await f.call("PUT", url, f.dev.auth, { lease_id: mine.id, ttl: 6601 })).toMatchObject(overTotal);
+    // Phase's `if not lease_id`: any falsy JSON value is missing.
+    for (const lease_id of [0, false, [], {}]) {
+      expect(await f.call("PUT", url, f.dev.auth, { lease_id, ttl: 60 }), JSON.stringify(lease_id)).toMatchObject({ status: 400, body: { error: "lease_id is required" } });
+    }
     // Nothing changed so far.
     const [unchanged] = await f.t.db.query<{ ttl_seconds: number; renewed_at: Date | null }>("SELECT ttl_seconds, renewed_at FROM leases WHERE id = $1", [mine.id]);
     expect(unchanged).toEqual({ ttl_seconds: 600, renewed_at: null });
@@ -195,11 +206,30 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     f.t.clock.advance(60_000);
     const expired = { status: 400, body: { error: "This lease has expired and cannot be renewed" } };
     expect(await f.call("PUT", url, f.dev.auth, { lease_id: short.id, ttl: 60 })).toMatchObject(expired);
+    // Phase checks the TTL rules before expiry.
+    expect(await f.call("PUT", url, f.dev.auth, { lease_id: short.id, ttl: 7200 })).toMatchObject({
+      status: 400,
+      body: { error: "The renewal TTL would exceed the maximum TTL for this dynamic secret. Maximum remaining renewal time: 7140 seconds" },
+    });
     await f.c.reaper.tick();
     expect(await status(short.id)).toBe("EXPIRED");
     expect(await f.call("PUT", url, f.dev.auth, { lease_id: short.id, ttl: 60 })).toMatchObject(expired);
+
     const listed = (await f.call("GET", f.url("leases/", { secret_id: secretId }), f.dev.auth)).body;
     expect(listed.find((l: { id: string }) => l.id === short.id)).toMatchObject({ status: "expired", revokedAt: phaseTs(f.t.clock.now()) });
+
+    // Revoked before its expiry: Phase's message with str(revoked_at); the expiry stays as it was.
+    const gone = await lease(f.dev.auth, 600);
+    f.t.clock.advance(1_234);
+    const revokedAt = f.t.clock.now();
+    expect((await f.call("DELETE", url, f.dev.auth, { lease_id: gone.id })).status).toBe(200);
+    const renewRevoked = await f.call("PUT", url, f.dev.auth, { lease_id: gone.id, ttl: 60 });
+    expect({ status: renewRevoked.status, body: renewRevoked.body }).toEqual({
+      status: 400,
+      body: { error: `Lease has already been revoked at ${pythonDatetime(revokedAt)}` },
+    });
+    const [goneRow] = await f.t.db.query<{ expires_at: Date }>("SELECT expires_at FROM leases WHERE id = $1", [gone.id]);
+    expect(goneRow!.expires_at.toISOString()).toBe(new Date(Date.parse(gone.expiresAt)).toISOString());
   });
 
   it("DELETE leases/ (revoke): body or query, Phase's messages, only-own rule, failure 500 with the reaper retrying", async () => {
@@ -219,6 +249,16 @@ describe("leases over /v1/secrets/dynamic/ and /v1/secrets/dynamic/leases/: ever
     expect(await f.call("DELETE", f.url("leases/", { lease_id: mine.id }), f.dev.auth)).toMatchObject({ status: 200, body: { message: "Lease revoked successfully" } });
     expect(await status(mine.id)).toBe("REVOKED");
     expect(await f.call("DELETE", url, f.dev.auth, { lease_id: mine.id })).toMatchObject({ status: 200, body: { message: "Lease was already revoked" } });
+    // Phase's `request.data.get("lease_id") or request.query_params.get("lease_id")`: a falsy body value gives way to the query.
+    const viaQuery = await lease(f.dev.auth);
+    for (const lease_id of ["", 0, null]) {
+      expect(await f.call("DELETE", url, f.dev.auth, { lease_id }), JSON.stringify(lease_id)).toMatchObject({ status: 400, body: { error: "lease_id is required" } });
+    }
+    expect(await f.call("DELETE", f.url("leases/", { lease_id: viaQuery.id }), f.dev.auth, { lease_id: "" })).toMatchObject({
+      status: 200,
+      body: { message: "Lease revoked successfully" },
+    });
+    expect(await status(viaQuery.id)).toBe("REVOKED");
     // An Admin revokes anyone's.
     const other = await lease(f.sa.auth);
     expect(await f.call("DELETE", url, f.admin.auth, { lease_id: other.id })).toMatchObject({ status: 200, body: { message: "Lease revoked successfully" } });

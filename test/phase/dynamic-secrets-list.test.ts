@@ -17,7 +17,7 @@ describe("GET /v1/secrets/ with dynamic secrets", () => {
   let rootDb: string;
 
   const secretsUrl = (extra: Record<string, string> = {}) => `/v1/secrets/?${new URLSearchParams({ app_id: f.appId, env: "Development", ...extra })}`;
-  const list = async (extra: Record<string, string> = {}) => f.call("GET", secretsUrl(extra), f.sa.auth);
+  const list = async (extra: Record<string, string> = {}, raw = "") => f.call("GET", `${secretsUrl(extra)}${raw ? `&${raw}` : ""}`, f.sa.auth);
   const summary = (body: { type: string; key?: string; name?: string; lease?: { status: string } | null }[]) =>
     body.map((s) => (s.type === "dynamic" ? `dynamic:${s.name}:${s.lease ? s.lease.status : "-"}` : `static:${s.key}`));
   const leaseCount = async () => (await f.t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM leases"))[0]!.n;
@@ -68,7 +68,16 @@ describe("GET /v1/secrets/ with dynamic secrets", () => {
     // Without lease_ttl each definition's default applies.
     const defaults = await list({ dynamic: "true", lease: "true" });
     expect(defaults.body.slice(2).map((s: { lease: { ttl: string } }) => s.lease.ttl)).toEqual(["00:10:00", "00:10:00"]);
-    expect(await list({ dynamic: "true", lease: "true", lease_ttl: "soon" })).toMatchObject({ status: 400, body: { error: "lease_ttl must be a valid integer (seconds)" } });
+    const badTtl = { status: 400, body: { error: "lease_ttl must be a valid integer (seconds)" } };
+    expect(await list({ dynamic: "true", lease: "true", lease_ttl: "soon" })).toMatchObject(badTtl);
+    // Phase reads lease_ttl whenever dynamic secrets are included, with or without `lease`; never without them.
+    const before = await leaseCount();
+    expect(await list({ dynamic: "true", lease_ttl: "soon" })).toMatchObject(badTtl);
+    expect(await list({ include_dynamic: "1", lease: "false", lease_ttl: "1.5" })).toMatchObject(badTtl);
+    expect((await list({ lease: "true", lease_ttl: "soon" })).status).toBe(200);
+    expect(await leaseCount()).toBe(before);
+    // A repeated flag counts by its last value (Django's request.GET.get).
+    expect(summary((await list({}, "dynamic=true&dynamic=false")).body)).toEqual(["static:KEY_A", "static:KEY_B"]);
   });
 
   it("any failed lease: Phase's 400 with failedLeases and the count of the others, which are revoked (their credentials were not delivered)", async () => {

@@ -185,9 +185,10 @@ describe("GET query", () => {
     expect(Array.isArray(res.body)).toBe(true);
   });
 
+  // Phase reads lease_ttl only when dynamic secrets are included, with or without `lease`.
   it.each([
-    [{ lease: "true", lease_ttl: "abc" }],
-    [{ lease: "", lease_ttl: "1.5" }],
+    [{ dynamic: "true", lease: "true", lease_ttl: "abc" }],
+    [{ include_dynamic: "", lease_ttl: "1.5" }],
     [{ dynamic: "true", lease: "1", leaseTtl: "soon" }],
   ])("%j: 400 lease_ttl must be a valid integer (seconds)", async (extra) => {
     const res = await f.t.http.get(f.url("Development", extra)).set("Authorization", f.sa.auth);
@@ -195,7 +196,14 @@ describe("GET query", () => {
     expect(res.body).toEqual({ error: "lease_ttl must be a valid integer (seconds)" });
   });
 
-  it.each([[{ lease_ttl: "abc" }], [{ lease: "false", lease_ttl: "abc" }], [{ dynamic: "true", lease: "true", lease_ttl: "3600" }], [{ includeDynamic: "true" }]])(
+  it.each([
+    [{ lease_ttl: "abc" }],
+    [{ lease: "false", lease_ttl: "abc" }],
+    [{ lease: "true", lease_ttl: "abc" }],
+    [{ dynamic: "false", lease: "true", lease_ttl: "abc" }],
+    [{ dynamic: "true", lease: "true", lease_ttl: "3600" }],
+    [{ includeDynamic: "true" }],
+  ])(
     "%j is accepted (dynamic secrets are not there yet)",
     async (extra) => {
       const res = await f.t.http.get(f.url("Development", extra)).set("Authorization", f.sa.auth);
