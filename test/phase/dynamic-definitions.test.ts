@@ -131,6 +131,24 @@ describe("dynamic secret definitions over /v1/secrets/dynamic/ (ours: POST, PUT,
     expect(await countDefs()).toBe(before);
   });
 
+  it("a connection_url with a password written into it is refused: every lease holder would receive it as DATABASE_URL", async () => {
+    const before = await countDefs();
+    const base = { name: "inline", path: "/inline", provider: "postgresql", default_ttl: 3600, max_ttl: 7200 };
+    const urls = [
+      `postgresql://postgres:${ROOT_PASSWORD}@127.0.0.1:5432/${f.t.db.name}`,
+      `postgresql://{{username}}:{{password}}@127.0.0.1:5432/${f.t.db.name}?password=${ROOT_PASSWORD}`,
+    ];
+    for (const connection_url of urls) {
+      const res = await f.call("POST", f.url(), f.owner.auth, { ...base, config: f.pgConfig({ connection_url }) });
+      expect(res.status, connection_url).toBe(400);
+      expect(res.body.error).toMatch(/^Invalid config: connection_url: must not contain a password/);
+    }
+    const def = await f.createPg({ name: "inline-put", path: "/inline" });
+    const put = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, { config: f.pgConfig({ connection_url: urls[0] }) });
+    expect(put.status).toBe(400);
+    expect(await countDefs()).toBe(before + 1);
+  });
+
   it("PUT by id (query or body) updates; secret config kept when omitted; path/provider fixed; 404s", async () => {
     const def = await f.createPg({ name: "editable", path: "/edit" });
     const upd = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, { description: "now described", max_ttl: 86_400 });
