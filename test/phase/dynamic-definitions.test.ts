@@ -149,6 +149,27 @@ describe("dynamic secret definitions over /v1/secrets/dynamic/ (ours: POST, PUT,
     expect(await countDefs()).toBe(before + 1);
   });
 
+  it("NUL characters in names, descriptions, paths and filters are 400s (or no match), never 500s; nothing stored", async () => {
+    const before = await countDefs();
+    const base = { name: "nul", path: "/nul", provider: "postgresql", config: f.pgConfig(), default_ttl: 3600, max_ttl: 7200 };
+    for (const extra of [{ name: "a\u0000b" }, { description: "a\u0000b" }, { path: "/a\u0000b" }]) {
+      const res = await f.call("POST", f.url(), f.owner.auth, { ...base, ...extra });
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+      expect(res.body.error, JSON.stringify(extra)).toMatch(/must not contain NUL characters/);
+    }
+    expect(await countDefs()).toBe(before);
+    const def = await f.createPg({ name: "nul-put", path: "/nul" });
+    for (const extra of [{ name: "a\u0000b" }, { description: "a\u0000b" }]) {
+      const res = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, extra);
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+    }
+    for (const extra of [{ name: "a\u0000b" }, { path: "/a\u0000b" }] as Record<string, string>[]) {
+      expect(await f.call("GET", f.url("", extra), f.dev.auth), JSON.stringify(extra)).toMatchObject({ status: 404, body: { error: "No dynamic secrets found" } });
+    }
+    const [row] = await f.t.db.query<{ name: string; description: string }>("SELECT name, description FROM dynamic_secrets WHERE id = $1", [def.id]);
+    expect(row).toEqual({ name: "nul-put", description: "" });
+  });
+
   it("PUT by id (query or body) updates; secret config kept when omitted; path/provider fixed; 404s", async () => {
     const def = await f.createPg({ name: "editable", path: "/edit" });
     const upd = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, { description: "now described", max_ttl: 86_400 });
