@@ -4,11 +4,13 @@ import { BadRequestError } from "../errors.js";
 import { keyMapInputSchema } from "./key-map.js";
 
 const TEN_YEARS = 10 * 365 * 86_400;
+/** PostgreSQL text cannot hold NUL: refused here instead of failing in the database (a 500). */
+const noNul = [(s: string) => !s.includes("\u0000"), "must not contain NUL characters"] as const;
 const ttl = z.number().int().min(60, "must be at least 60 seconds").max(TEN_YEARS, "must be at most 10 years");
 /** The definition's fields as the service validates them (also documented in the OpenAPI output). */
 export const definitionFields = {
-  name: z.string().trim().min(1, "must not be empty").max(128).refine((n) => !n.includes("/"), "must not contain '/'"),
-  description: z.string().max(10_000),
+  name: z.string().trim().min(1, "must not be empty").max(128).refine((n) => !n.includes("/"), "must not contain '/'").refine(...noNul),
+  description: z.string().max(10_000).refine(...noNul),
   config: z.record(z.string(), z.unknown()),
   keyMap: keyMapInputSchema,
   defaultTtl: ttl,
@@ -19,7 +21,7 @@ export const definitionFields = {
 /** A new definition, as the service's create takes it. */
 export const createSchema = z.object({
   environmentId: z.string().refine(isUuid, "must be a UUID"),
-  path: z.string().max(1_000).default("/"),
+  path: z.string().max(1_000).refine(...noNul).default("/"),
   provider: z.string().min(1),
   ...definitionFields,
   description: definitionFields.description.default(""),

@@ -192,6 +192,8 @@ export function createDefinitionService(deps: {
 
   async function liveRows(environmentId: string, filter: DefinitionFilter): Promise<DefinitionRecord[]> {
     if (filter.id !== undefined && !isUuid(filter.id)) return [];
+    // No definition's path or name holds NUL (refused on write), and PostgreSQL refuses it as a parameter.
+    if (filter.path?.includes("\u0000") || filter.name?.includes("\u0000")) return [];
     const path = filter.path === undefined ? undefined : normalizePath(filter.path);
     return definitions.list(environmentId, { ...filter, path });
   }

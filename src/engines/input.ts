@@ -114,5 +114,7 @@ export function parseCredsBody(raw: unknown): { ttl: number | undefined; metadat
   for (const k of Object.keys(body)) if (k !== "ttl" && k !== "metadata") throw EngineErrors.invalidRequest(`Unknown field '${k}'; expected ttl and metadata.`);
   const metadata = body["metadata"] === undefined || body["metadata"] === null ? null : objectBody(body["metadata"], "metadata");
   if (metadata && JSON.stringify(metadata).length > 4096) throw EngineErrors.invalidRequest("metadata must be at most 4 KiB of JSON.");
+  // Stored as jsonb, which refuses \u0000 (a 500 from the database otherwise).
+  if (metadata && /(^|[^\\])(\\\\)*\\u0000/.test(JSON.stringify(metadata))) throw EngineErrors.invalidRequest("metadata must not contain NUL characters.");
   return { ttl: ttlField(body["ttl"], "ttl"), metadata };
 }

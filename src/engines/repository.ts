@@ -40,6 +40,7 @@ export function createEngineRepository(prisma: Prisma) {
       unique(async () => asEngine(await prisma.dynamicEngine.create({ data: { ...e, config: json(e.config), createdAt: now, updatedAt: now } })), onConflict),
 
     findEngine: async (name: string) => {
+      if (name.includes("\u0000")) return null; // no name holds one (NAME_RE), and PostgreSQL text refuses it
       const r = await prisma.dynamicEngine.findUnique({ where: { name } });
       return r ? asEngine(r) : null;
     },
@@ -97,6 +98,7 @@ export function createEngineRepository(prisma: Prisma) {
       unique(async () => asRole(await prisma.dynamicRole.create({ data: { ...r, config: json(r.config), createdAt: now, updatedAt: now } })), onConflict),
 
     findRole: async (engineId: string, name: string) => {
+      if (name.includes("\u0000")) return null;
       const r = await prisma.dynamicRole.findUnique({ where: { engineId_name: { engineId, name } } });
       return r ? asRole(r) : null;
     },
@@ -104,6 +106,7 @@ export function createEngineRepository(prisma: Prisma) {
     listRoles: async (engineId: string) => (await prisma.dynamicRole.findMany({ where: { engineId }, orderBy: { name: "asc" } })).map(asRole),
 
     async deleteRole(engineId: string, name: string): Promise<boolean> {
+      if (name.includes("\u0000")) return false;
       const { count } = await prisma.dynamicRole.deleteMany({ where: { engineId, name } });
       return count === 1;
     },

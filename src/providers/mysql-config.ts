@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { splitMysqlStatements } from "./mysql-statements.js";
-import { renderTemplate, templateIssues } from "./templates.js";
+import { hasInlinePassword, INLINE_PASSWORD_MESSAGE, renderTemplate, templateIssues } from "./templates.js";
 
 /** Variables each kind of statement may use. `expiration` is the lease expiry, 'YYYY-MM-DD HH:MM:SS' UTC. */
 const MYSQL_CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
@@ -62,8 +62,9 @@ export const mysqlConfigSchema = z.object({
       try {
         if (!mysqlTarget(url).host) ctx.addIssue({ code: "custom", message: "must name a host" });
       } catch {
-        ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+        return void ctx.addIssue({ code: "custom", message: "is not a valid URL" });
       }
+      if (hasInlinePassword(url)) ctx.addIssue({ code: "custom", message: INLINE_PASSWORD_MESSAGE });
     }),
   /** Root (admin) account the provider connects as. */
   username: z.string().min(1).max(80),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { renderTemplate, templateIssues } from "./templates.js";
+import { hasInlinePassword, INLINE_PASSWORD_MESSAGE, renderTemplate, templateIssues } from "./templates.js";
 
 /** Variables each kind of statement may use (see the dynamic-secrets guide). */
 const CREATION_VARS = ["name", "password", "expiration", "ttl_seconds"] as const;
@@ -37,8 +37,9 @@ export const postgresConfigSchema = z.object({
       try {
         new URL(renderTemplate(url, { username: "u", password: "p" }));
       } catch {
-        ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+        return void ctx.addIssue({ code: "custom", message: "is not a valid URL" });
       }
+      if (hasInlinePassword(url)) ctx.addIssue({ code: "custom", message: INLINE_PASSWORD_MESSAGE });
     }),
   /** Root (admin) role the provider connects as; needs CREATEROLE (or superuser). */
   username: z.string().min(1).max(63),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { renderTemplate, templateIssues } from "./templates.js";
+import { hasInlinePassword, INLINE_PASSWORD_MESSAGE, renderTemplate, templateIssues } from "./templates.js";
 
 const REDIS_RULE_VARS = ["name"] as const;
 const CONNECTION_VARS = ["username", "password"] as const;
@@ -64,6 +64,7 @@ export const redisConfigSchema = z.object({
       }
       if (!t.host) ctx.addIssue({ code: "custom", message: "must name a host" });
       if (!Number.isSafeInteger(t.db) || t.db < 0) ctx.addIssue({ code: "custom", message: "the path must be a database number (/0)" });
+      if (hasInlinePassword(url)) ctx.addIssue({ code: "custom", message: INLINE_PASSWORD_MESSAGE });
     }),
   /** Root user the provider authenticates as (`default` on a server without ACL users). */
   username: z.string().min(1).default("default"),

@@ -31,3 +31,21 @@ export function templateIssues(templates: readonly string[], allowed: readonly s
   const list = unknown.map((u) => `{{${u}}}`).join(", ");
   return `unknown template variable ${list}; allowed: ${allowed.map((a) => `{{${a}}}`).join(", ")}`;
 }
+
+const PASSWORD_PARAMS = new Set(["password", "passwd", "pass", "sslpassword"]);
+export const INLINE_PASSWORD_MESSAGE = "must not contain a password (it would reach every lease holder): write {{username}}:{{password}} and give username and password";
+
+/**
+ * Does a connection_url template carry a password of its own instead of `{{password}}`? Every
+ * lease's connection URL is this template rendered, so such a password would reach every lease
+ * holder (and it is not a secret field, so nothing scrubs it from errors).
+ */
+export function hasInlinePassword(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace(PLACEHOLDER, (_m, name: string) => (name === "username" ? "u" : "")));
+  } catch {
+    return false; // the provider's schema says what is wrong with it
+  }
+  return parsed.password !== "" || [...parsed.searchParams].some(([k, v]) => PASSWORD_PARAMS.has(k.toLowerCase()) && v !== "");
+}

@@ -128,6 +128,28 @@ describe("/v1/dynamic/engines and roles", () => {
     expect((await f.call("DELETE", "/v1/dynamic/engines/support-db/roles/temp", f.admin)).body.code).toBe("role_not_found");
   });
 
+  it("NUL characters in names, filters and metadata are 4xx with codes, never 500s; nothing is created", async () => {
+    const leases = async () => (await f.t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM leases"))[0]!.n;
+    const before = await leases();
+    const cases: [string, string, unknown, number, string][] = [
+      ["GET", "/v1/dynamic/engines/a%00b", undefined, 404, "engine_not_found"],
+      ["GET", "/v1/dynamic/engines/support-db/roles/a%00b", undefined, 404, "role_not_found"],
+      ["DELETE", "/v1/dynamic/engines/support-db/roles/a%00b", undefined, 404, "role_not_found"],
+      ["POST", "/v1/dynamic/engines/support-db/creds/a%00b", {}, 404, "role_not_found"],
+      ["POST", "/v1/dynamic/engines/support-db/creds/readonly", { metadata: { ticket: "a\u0000b" } }, 400, "invalid_request"],
+      ["POST", "/v1/dynamic/engines/support-db/creds/readonly", { metadata: { "a\u0000": "b" } }, 400, "invalid_request"],
+      ["GET", "/v1/dynamic/leases?engine=a%00b", undefined, 404, "engine_not_found"],
+      ["GET", "/v1/dynamic/leases?role=a%00b", undefined, 400, "invalid_request"],
+      ["POST", "/v1/dynamic/leases/revoke-prefix", { prefix: "lease_", engine: "a\u0000b" }, 404, "engine_not_found"],
+      ["POST", "/v1/dynamic/leases/revoke-prefix", { prefix: "lease_", engine: "support-db", role: "a\u0000b" }, 400, "invalid_request"],
+    ];
+    for (const [method, url, body, status, code] of cases) {
+      const r = await f.call(method as "GET", url, f.admin, body);
+      expect([r.status, r.body.code], `${method} ${url} ${JSON.stringify(body)}`).toEqual([status, code]);
+    }
+    expect(await leases()).toBe(before);
+  });
+
   it("authentication and access: 401 and 403 carry codes; listing shows what the caller may read", async () => {
     const none = await f.t.http.get("/v1/dynamic/engines");
     expect(none.status).toBe(401);

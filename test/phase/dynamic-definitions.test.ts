@@ -131,6 +131,45 @@ describe("dynamic secret definitions over /v1/secrets/dynamic/ (ours: POST, PUT,
     expect(await countDefs()).toBe(before);
   });
 
+  it("a connection_url with a password written into it is refused: every lease holder would receive it as DATABASE_URL", async () => {
+    const before = await countDefs();
+    const base = { name: "inline", path: "/inline", provider: "postgresql", default_ttl: 3600, max_ttl: 7200 };
+    const urls = [
+      `postgresql://postgres:${ROOT_PASSWORD}@127.0.0.1:5432/${f.t.db.name}`,
+      `postgresql://{{username}}:{{password}}@127.0.0.1:5432/${f.t.db.name}?password=${ROOT_PASSWORD}`,
+    ];
+    for (const connection_url of urls) {
+      const res = await f.call("POST", f.url(), f.owner.auth, { ...base, config: f.pgConfig({ connection_url }) });
+      expect(res.status, connection_url).toBe(400);
+      expect(res.body.error).toMatch(/^Invalid config: connection_url: must not contain a password/);
+    }
+    const def = await f.createPg({ name: "inline-put", path: "/inline" });
+    const put = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, { config: f.pgConfig({ connection_url: urls[0] }) });
+    expect(put.status).toBe(400);
+    expect(await countDefs()).toBe(before + 1);
+  });
+
+  it("NUL characters in names, descriptions, paths and filters are 400s (or no match), never 500s; nothing stored", async () => {
+    const before = await countDefs();
+    const base = { name: "nul", path: "/nul", provider: "postgresql", config: f.pgConfig(), default_ttl: 3600, max_ttl: 7200 };
+    for (const extra of [{ name: "a\u0000b" }, { description: "a\u0000b" }, { path: "/a\u0000b" }]) {
+      const res = await f.call("POST", f.url(), f.owner.auth, { ...base, ...extra });
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+      expect(res.body.error, JSON.stringify(extra)).toMatch(/must not contain NUL characters/);
+    }
+    expect(await countDefs()).toBe(before);
+    const def = await f.createPg({ name: "nul-put", path: "/nul" });
+    for (const extra of [{ name: "a\u0000b" }, { description: "a\u0000b" }]) {
+      const res = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, extra);
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+    }
+    for (const extra of [{ name: "a\u0000b" }, { path: "/a\u0000b" }] as Record<string, string>[]) {
+      expect(await f.call("GET", f.url("", extra), f.dev.auth), JSON.stringify(extra)).toMatchObject({ status: 404, body: { error: "No dynamic secrets found" } });
+    }
+    const [row] = await f.t.db.query<{ name: string; description: string }>("SELECT name, description FROM dynamic_secrets WHERE id = $1", [def.id]);
+    expect(row).toEqual({ name: "nul-put", description: "" });
+  });
+
   it("PUT by id (query or body) updates; secret config kept when omitted; path/provider fixed; 404s", async () => {
     const def = await f.createPg({ name: "editable", path: "/edit" });
     const upd = await f.call("PUT", f.url("", { id: def.id }), f.owner.auth, { description: "now described", max_ttl: 86_400 });

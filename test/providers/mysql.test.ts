@@ -265,6 +265,7 @@ describe("MySQL provider: config, statement splitting and classification", () =>
     [{ creation_statements: " ; -- nothing" }, "at least one statement"],
     [{ creation_statements: `CREATE USER '{{name}}` }, "unterminated ' quote"],
     [{ connection_url: "postgresql://{{username}}@db/app" }, "must start with mysql:// or mariadb://"],
+    [{ connection_url: "mysql://admin:hunter2@db/app" }, "must not contain a password"],
     [{ connection_url: "mysql://{{username}}:{{pass}}@db/app" }, "unknown template variable {{pass}}"],
     [{ connection_url: "mysql://db:99999/app" }, "is not a valid URL"],
     [{ username_prefix: "abcdefghi" }, "1-8 lower-case"],

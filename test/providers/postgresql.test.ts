@@ -440,6 +440,8 @@ describe("PostgreSQL provider: config and classification", () => {
     [{ revocation_statements: [`DROP ROLE "{{name}}" -- {{password}}`] }, "unknown template variable {{password}}"],
     [{ creation_statements: [] }, "at least one statement"],
     [{ connection_url: "mysql://{{username}}@db/app" }, "must start with postgresql://"],
+    [{ connection_url: "postgresql://admin:hunter2@db/app" }, "must not contain a password"],
+    [{ connection_url: "postgresql://{{username}}:{{password}}@db/app?password=hunter2" }, "must not contain a password"],
     [{ username_prefix: "V-1" }, "lower-case"],
   ])("rejects %j", (extra, message) => {
     const r = provider.configSchema.safeParse({ ...base, ...extra });

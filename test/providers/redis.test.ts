@@ -219,6 +219,7 @@ describe("Redis provider: config and classification", () => {
     [{ creation_statements: "   " }, "at least one ACL rule is required"],
     [{ creation_statements: "~{{user}}:*" }, "unknown template variable {{user}}"],
     [{ connection_url: "mysql://{{username}}@db/app" }, "must start with redis:// or rediss://"],
+    [{ connection_url: "redis://default:hunter2@db:6379/0" }, "must not contain a password"],
     [{ connection_url: "redis://{{username}}:{{pw}}@db:6379/0" }, "unknown template variable {{pw}}"],
     [{ connection_url: "redis://db:6379/zero" }, "the path must be a database number (/0)"],
     [{ username_prefix: "R-1" }, "lower-case"],

@@ -14,7 +14,7 @@ import { both } from "./engine-routes.js";
 const idParams = z.object({ id: z.string() });
 const listQuery = z.object({
   engine: z.string().optional(),
-  role: z.string().optional(),
+  role: z.string().refine((r) => !r.includes("\u0000"), "must not contain NUL characters").optional(),
   status: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -56,6 +56,7 @@ export function registerLeaseRoutes(app: App, c: Container): void {
       if (typeof prefix !== "string") throw EngineErrors.invalidRequest("prefix is required (e.g. \"lease_\").");
       if (typeof engine !== "string" || engine === "") throw EngineErrors.invalidRequest("engine is required.");
       if (role !== undefined && typeof role !== "string") throw EngineErrors.invalidRequest("role must be a string.");
+      if (typeof role === "string" && role.includes("\u0000")) throw EngineErrors.invalidRequest("role must not contain NUL characters.");
       await requireAllowed(c, principalOf(req), paths.engine(engine), "manage", `revoke the leases of engine '${engine}'`);
       const r = await e.leases.revokePrefix(actor(req), engine, prefix, role);
       c.audit.record([{ eventType: "engine.revoke_prefix", occurredAt: c.clock.now(), principal: principalOf(req), ...meta(req), metadata: { engine, prefix, role, ...r } }]);
