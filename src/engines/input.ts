@@ -1,3 +1,4 @@
+import { hasInlinePassword } from "../providers/templates.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { EngineErrors } from "./errors.js";
 import { parseEngineSettings, parseRoleSettings, parseRoot, pluginFor, type EngineKind, type RootCredentials } from "./plugins.js";
@@ -74,17 +75,8 @@ export function parseEngineConfig(type: EngineKind | unknown, raw: unknown, base
  * connection_url is stored and shown in clear: a password written into it (instead of
  * `{{password}}` with root_credentials) is refused rather than kept unsealed.
  */
-const PASSWORD_PARAMS = new Set(["password", "passwd", "pass", "sslpassword"]);
-
 function refuseInlinePassword(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.replaceAll("{{username}}", "u").replaceAll("{{password}}", ""));
-  } catch {
-    return; // the provider's schema says what is wrong with it
-  }
-  const inQuery = [...parsed.searchParams.keys()].some((k) => PASSWORD_PARAMS.has(k.toLowerCase()));
-  if (parsed.password !== "" || inQuery) {
+  if (hasInlinePassword(url)) {
     throw EngineErrors.invalidConfig("config.connection_url must not contain a password: write {{username}}:{{password}} and give root_credentials.");
   }
 }
