@@ -7,7 +7,8 @@ import type { MasterKey } from "../crypto/envelope.js";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
 import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRepository } from "../leases/repository.js";
-import type { Actor } from "../leases/types.js";
+import type { Actor, LeaseRecord } from "../leases/types.js";
+import { withCurrentRoot } from "../providers/connection.js";
 import type { Provider } from "../providers/provider.js";
 import { folderChain, normalizePath } from "../secrets/paths.js";
 import { createDefinitionProviders, ENGINE_PROVIDER, validConfig, type DefinitionBridge } from "./definition-config.js";
@@ -182,6 +183,24 @@ export function createDefinitionService(deps: {
     /** For the lease service: the live definition, decrypted. */
     async open(id: string): Promise<OpenedDefinition> {
       return openRecord(await findLive(id));
+    },
+
+    /**
+     * The revoker's and renewal's config for a lease of a definition (engine leases: see
+     * src/engines): its snapshot with the definition's current root credentials, while the
+     * definition is live and points at the same target, so a rotated root password does not strand
+     * the leases made with the old one. Never throws (falls back to the snapshot).
+     */
+    async currentConfig(lease: Pick<LeaseRecord, "dynamicSecretId" | "engineId" | "provider">, snapshot: unknown): Promise<unknown> {
+      if (!lease.dynamicSecretId || lease.engineId) return snapshot;
+      try {
+        const row = await definitions.findLive(lease.dynamicSecretId);
+        const provider = row && row.provider === lease.provider ? deps.providers.get(row.provider) : undefined;
+        if (!row || !provider) return snapshot;
+        return withCurrentRoot(provider, snapshot, openConfig(keysOf(row), row.id, row.configCipher)).config;
+      } catch {
+        return snapshot;
+      }
     },
 
     /** For the secrets service: is this keyDigest a dynamic secret's key at (environment, path)? */

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRecord } from "../leases/types.js";
+import { sameTarget } from "../providers/connection.js";
 import type { Provider } from "../providers/provider.js";
 import { connectionTestFailure, scrub } from "../providers/scrub.js";
 import { EngineErrors } from "./errors.js";
@@ -128,15 +129,22 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
       return openRole(engine, await roleOf(engine, roleName));
     },
 
-    /** The revoker's and renewal's config for a lease: its snapshot with the engine's current connection. */
+    /**
+     * The revoker's and renewal's config for a lease: its snapshot with the engine's current
+     * connection and root, unless the engine now points at another target (then the snapshot's).
+     */
     async currentConfig(lease: LeaseRecord, snapshot: unknown): Promise<unknown> {
       if (!lease.engineId) return snapshot;
       try {
         const engine = await repo.findEngineById(lease.engineId);
-        if (!engine) return snapshot;
+        const provider = deps.providers.get(lease.provider);
+        if (!engine || !provider) return snapshot;
         const conn = connectionPart(engine.type, engine.config, await rootOf(engine));
         const defined = Object.fromEntries(Object.entries(conn).filter(([, v]) => v !== undefined));
-        return { ...(snapshot as Record<string, unknown>), ...defined };
+        const current = { ...(snapshot as Record<string, unknown>), ...defined };
+        if (sameTarget(provider, snapshot, current)) return current;
+        deps.log?.warn({ leaseId: lease.id, engine: engine.name }, "the engine points at another target than this lease's; using the lease's snapshot");
+        return snapshot;
       } catch (err) {
         deps.log?.warn({ leaseId: lease.id, error: err instanceof Error ? err.message : String(err) }, "engine root credentials unavailable; using the lease's snapshot");
         return snapshot;

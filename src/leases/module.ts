@@ -56,6 +56,10 @@ export function createLeaseModule(deps: {
   const repo = createLeaseRepository(db);
   const definitionRepo = createDefinitionRepository(db);
   const faults = createFaultInjector(c, log);
+  const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock, bridge: deps.engines?.bridge });
+  // Revocation and renewal act with the current root credentials of a lease's engine or definition.
+  const currentConfig: CurrentConfig = (lease, snapshot) =>
+    lease.engineId ? (deps.engines?.currentConfig(lease, snapshot) ?? Promise.resolve(snapshot)) : definitions.currentConfig(lease, snapshot);
   const revoker = createRevoker({
     repo,
     providers,
@@ -65,7 +69,7 @@ export function createLeaseModule(deps: {
     faults,
     log,
     observer: deps.observer,
-    currentConfig: deps.engines?.currentConfig,
+    currentConfig,
     providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
     policy: {
       baseMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,
@@ -74,7 +78,6 @@ export function createLeaseModule(deps: {
       slowRetryMs: c.LEASEHOLD_REVOCATION_SLOW_RETRY_MS,
     },
   });
-  const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock, bridge: deps.engines?.bridge });
   const createLease = createLeaseCreator({
     repo,
     definitions,
@@ -102,7 +105,7 @@ export function createLeaseModule(deps: {
     claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
     paused: c.LEASEHOLD_REVOCATION_PAUSED,
     log,
-    currentConfig: deps.engines?.currentConfig,
+    currentConfig,
     engineMaxTtl: async (id) => (await definitions.open(id)).engine?.maxTtl ?? Infinity,
   });
   const ownersOf = createOwnerLookup(prisma);

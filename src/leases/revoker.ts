@@ -16,9 +16,9 @@ export interface ProviderLookup {
 }
 
 /**
- * The config to act on a lease with, from its snapshot: engine leases take their engine's current
- * connection and root credentials (root rotated, path secret updated); others use the snapshot.
- * Never throws (falls back to the snapshot).
+ * The config to act on a lease with, from its snapshot: the current root credentials of its engine
+ * or definition (root rotated, path secret updated) while that still points at the same target
+ * (src/providers/connection.ts); else the snapshot. Never throws (falls back to the snapshot).
  */
 export type CurrentConfig = (lease: LeaseRecord, snapshot: unknown) => Promise<unknown>;
 
@@ -61,7 +61,7 @@ class RevokeTimeoutError extends ProviderError {
  * THE revocation path: expiry, manual revoke, definition deletion, retries and the rollback of a
  * half-created credential all come through `revokeClaimed`. The caller must hold the row's claim
  * (claimed_by = this instance); every outcome is recorded with a conditional UPDATE on that claim.
- * Revocation data comes from the lease's own sealed state, never from the definition.
+ * Revocation data comes from the lease's own sealed state; only root credentials may be newer.
  */
 export function createRevoker(deps: RevokerDeps) {
   const { repo, clock, policy, instanceId, faults } = deps;

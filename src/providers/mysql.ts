@@ -3,7 +3,7 @@ import mysql from "mysql2/promise";
 import { DEFAULT_MYSQL_REVOCATION, MYSQL_MAX_NAME, mysqlConfigSchema, mysqlTarget, type MysqlConfig } from "./mysql-config.js";
 import { classifyMysqlError } from "./mysql-errors.js";
 import { nameSlug } from "./names.js";
-import { ProviderError, type CreatedCredential, type PlannedCredential, type Provider, type RevocationData } from "./provider.js";
+import { DATABASE_CONNECTION, ProviderError, type CreatedCredential, type PlannedCredential, type Provider, type RevocationData } from "./provider.js";
 import { LOWER_ALNUM, randomString, URL_SAFE, type RandomSource } from "./random.js";
 import { toProviderError } from "./scrub.js";
 import { renderTemplate } from "./templates.js";
@@ -131,6 +131,7 @@ export function createMysqlProvider(opts: MysqlProviderOptions = {}): MysqlProvi
     id: "mysql",
     configSchema: mysqlConfigSchema,
     secretFields: ["password"],
+    connection: DATABASE_CONNECTION,
     capabilities: { renewableUpstream: false, revocationRequired: true },
     defaultKeyMap: [
       { id: "username", keyName: "DB_USERNAME", masked: false },

@@ -6,6 +6,7 @@ import { classifyPostgresError } from "./postgresql-errors.js";
 import { hasPasswordClause, scramVerifierAsync, withVerifierInPasswordClauses } from "./postgresql-scram.js";
 import { ACL_LOCK, pgTimestamp, REVOKE_ALL_SCRIPT } from "./postgresql-sql.js";
 import {
+  DATABASE_CONNECTION,
   ProviderError,
   type CreateContext,
   type CreatedCredential,
@@ -127,6 +128,7 @@ export function createPostgresProvider(opts: PostgresProviderOptions = {}): Post
     id: "postgresql",
     configSchema: postgresConfigSchema,
     secretFields: ["password"],
+    connection: DATABASE_CONNECTION,
     capabilities: { renewableUpstream: true, revocationRequired: true },
     defaultKeyMap: [
       { id: "username", keyName: "DB_USERNAME", masked: false },

@@ -16,6 +16,8 @@ export interface Provider<Config = unknown> {
   readonly capabilities: ProviderCapabilities;
   /** Default key_map: output id → key name (and whether clients should mask it). */
   readonly defaultKeyMap: readonly KeyMapEntry[];
+  /** Which config fields say where credentials are made, and which hold the root credentials. */
+  readonly connection: ConnectionFields;
 
   /** Checks the configuration reaches the target and can act (root login works, etc.). */
   testConnection(config: Config): Promise<void>;
@@ -60,6 +62,21 @@ export interface ProviderCapabilities {
   /** Revocation must be performed upstream (false for credentials that expire by themselves). */
   revocationRequired: boolean;
 }
+
+/**
+ * A lease is revoked and renewed with the current root credentials of its definition or engine
+ * (a root password rotated since the lease was made must not strand it), but only while `target`
+ * is unchanged: credentials for another server or account would "revoke" nothing and call it done.
+ */
+export interface ConnectionFields {
+  /** Where credentials are made: a PostgreSQL connection_url, an AWS region and endpoints. */
+  target: readonly string[];
+  /** The root credentials: replaced together by the current ones when the target is the same. */
+  root: readonly string[];
+}
+
+/** PostgreSQL, MySQL and Redis: the server and database in connection_url; a root user and password. */
+export const DATABASE_CONNECTION: ConnectionFields = { target: ["connection_url"], root: ["username", "password"] };
 
 export interface KeyMapEntry {
   /** Output id, e.g. "username", "password", "access_key_id". */

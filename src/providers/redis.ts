@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { nameSlug } from "./names.js";
-import { ProviderError, type CreatedCredential, type PlannedCredential, type Provider, type RevocationData } from "./provider.js";
+import { DATABASE_CONNECTION, ProviderError, type CreatedCredential, type PlannedCredential, type Provider, type RevocationData } from "./provider.js";
 import { LOWER_ALNUM, randomString, URL_SAFE, type RandomSource } from "./random.js";
 import { redisConfigSchema, redisTarget, type RedisConfig } from "./redis-config.js";
 import { classifyRedisError, isReplyError } from "./redis-errors.js";
@@ -126,6 +126,7 @@ export function createRedisProvider(opts: RedisProviderOptions = {}): RedisProvi
     id: "redis",
     configSchema: redisConfigSchema,
     secretFields: ["password"],
+    connection: DATABASE_CONNECTION,
     capabilities: { renewableUpstream: false, revocationRequired: true },
     defaultKeyMap: [
       { id: "username", keyName: "REDIS_USERNAME", masked: false },

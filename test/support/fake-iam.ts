@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ACCOUNT, IamError, IamState, type FakeUser } from "./fake-iam-state.js";
@@ -41,6 +41,10 @@ export interface FakeIam {
   addRole(arn: string, externalId?: string): void;
   /** Creates a user directly (not recorded), e.g. to simulate a name collision. */
   seedUser(name: string, tags?: Record<string, string>): void;
+  /** Another root key: of this fake's account by default, or of `account` (which sees no users here). */
+  addRootKey(account?: string): { accessKeyId: string; secretAccessKey: string };
+  /** Deletes a signing key (a root key rotated away): requests signed with it are refused. */
+  removeKey(accessKeyId: string): void;
   close(): Promise<void>;
 }
 
@@ -91,9 +95,16 @@ export async function startFakeIam(opts: { pageSize?: number } = {}): Promise<Fa
     return tags;
   };
 
+  /** The account a signing key acts in (from its ARN). */
+  const accountOf = (akid: string) => state.keys.get(akid)?.arn.split(":")[4] ?? ACCOUNT;
+
   /** Result XML (inside <XResult>) or null for actions without a result element. */
   function handle(action: string, p: Record<string, string>, caller: string): string | null {
     const s = state;
+    // This fake holds one account's IAM; a key of another account (addRootKey) sees it empty.
+    if (accountOf(caller) !== ACCOUNT && p.UserName !== undefined) {
+      throw new IamError("NoSuchEntity", 404, `The user with name ${p.UserName} cannot be found.`);
+    }
     switch (action) {
       case "CreateUser":
         return `<User>${userXml(s.createUser(p.UserName, p.Path ?? "/", p.PermissionsBoundary, tagsOf(p)), true)}</User>`;
@@ -148,7 +159,7 @@ export async function startFakeIam(opts: { pageSize?: number } = {}): Promise<Fa
         return `<Credentials>${el("AccessKeyId", c.akid)}${el("SecretAccessKey", c.secret)}${el("SessionToken", c.sessionToken)}${el("Expiration", c.expiration)}</Credentials><AssumedRoleUser>${el("Arn", c.arn)}${el("AssumedRoleId", `AROA:${p.RoleSessionName}`)}</AssumedRoleUser>`;
       }
       case "GetCallerIdentity":
-        return el("Arn", s.keys.get(caller)?.arn) + el("UserId", caller) + el("Account", ACCOUNT);
+        return el("Arn", s.keys.get(caller)?.arn) + el("UserId", caller) + el("Account", accountOf(caller));
       default:
         throw new IamError("InvalidAction", 400, `Could not find operation ${action}.`);
     }
@@ -233,6 +244,13 @@ export async function startFakeIam(opts: { pageSize?: number } = {}): Promise<Fa
     addPolicy: (arn) => void state.policies.add(arn),
     addRole: (arn, externalId) => void state.roles.set(arn, externalId === undefined ? {} : { externalId }),
     seedUser: (name, tags = {}) => void state.createUser(name, "/", undefined, tags),
+    addRootKey(account = ACCOUNT) {
+      const accessKeyId = `AKIAROOT${randomBytes(6).toString("hex").toUpperCase()}`;
+      const secretAccessKey = randomBytes(30).toString("base64");
+      state.keys.set(accessKeyId, { secret: secretAccessKey, arn: `arn:aws:iam::${account}:user/leasehold-root-${accessKeyId}` });
+      return { accessKeyId, secretAccessKey };
+    },
+    removeKey: (accessKeyId) => void state.keys.delete(accessKeyId),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeIam, type FakeIam } from "../support/fake-iam.js";
+import { createPgDefinition, META, pgConfig, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
+
+/**
+ * A definition's root credentials change while it has live leases (a rotated root password, a new
+ * AWS key): the leases are revoked and renewed with the new ones, but only on the same target.
+ * Credentials for another server or AWS account are never trusted to say a credential is gone.
+ */
+describe("leases after their definition's root credentials change", () => {
+  let h: LeaseHarness;
+  let iam: FakeIam;
+
+  beforeAll(async () => {
+    h = await startLeaseHarness();
+    iam = await startFakeIam();
+  });
+  afterAll(async () => {
+    await h?.close();
+    await iam?.close();
+  });
+
+  /** A root role for the definition (trust auth here: a role that cannot log in is a revoked root password). */
+  async function rootRole(suffix: string): Promise<string> {
+    const name = `${h.prefix}_${suffix}`;
+    await h.t.db.query(`CREATE ROLE "${name}" WITH LOGIN CREATEROLE`);
+    return name;
+  }
+  const validUntil = async (role: string) =>
+    (await h.t.db.query<{ v: Date }>("SELECT rolvaliduntil AS v FROM pg_roles WHERE rolname = $1", [role]))[0]?.v;
+  /** A PUT of the definition's whole config (as the API takes it), with `changes`. */
+  const pgUpdate = (id: string, changes: Record<string, unknown>) =>
+    h.c.dynamicSecrets.update(h.owner, id, { config: pgConfig(h, { ...CREATE_ONLY, ...changes }), verifyConnection: false });
+  const CREATE_ONLY = { creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`] };
+
+  it("PostgreSQL: a lease made by the old root is renewed and revoked with the new one", async () => {
+    const oldRoot = await rootRole("oldroot");
+    const def = await createPgDefinition(h, { name: "rotated", path: "/rotated", config: { ...CREATE_ONLY, username: oldRoot } });
+    const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
+    const role = credentials.find((c) => c.key === "DB_USERNAME")!.value;
+    expect(await rolesWithPrefix(h)).toContain(role);
+
+    // The root is rotated: the definition now names another root, and the old one cannot log in.
+    await pgUpdate(def.id, { username: "postgres", password: "new-root-password" });
+    await h.t.db.query(`ALTER ROLE "${oldRoot}" NOLOGIN`);
+    await h.t.db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [oldRoot]); // the provider's pooled sessions
+
+    const before = await validUntil(role);
+    await h.c.leases.renewLease(h.owner, META, { leaseId: lease.id, ttl: 600 });
+    expect((await validUntil(role))!.getTime() - before!.getTime()).toBe(600_000);
+
+    const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
+    expect(result.outcome).toBe("revoked");
+    expect(await rolesWithPrefix(h)).not.toContain(role);
+  });
+
+  it("PostgreSQL: a definition pointed at another database keeps revoking its old leases with their own root", async () => {
+    const root = await rootRole("keptroot");
+    const def = await createPgDefinition(h, { name: "moved", path: "/moved", config: { ...CREATE_ONLY, username: root } });
+    const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
+    const role = credentials.find((c) => c.key === "DB_USERNAME")!.value;
+
+    // Another target, with a root that does not exist there: using it would fail (or, on a real
+    // other server, find nothing and call the role gone).
+    await pgUpdate(def.id, { connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:5432/postgres", username: `${h.prefix}_nobody` });
+
+    const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
+    expect(result.outcome).toBe("revoked");
+    expect(await rolesWithPrefix(h)).not.toContain(role);
+  });
+
+  type Key = { accessKeyId: string; secretAccessKey: string };
+  const awsConfig = (key: Key) => ({ region: "us-east-1", endpoint: iam.endpoint, access_key_id: key.accessKeyId, secret_access_key: key.secretAccessKey, iam_path: "/rot/" });
+  const awsDefinition = (name: string, key: Key) =>
+    h.c.dynamicSecrets.create(h.owner, { environmentId: h.envId, path: `/${name}`, name, provider: "aws", config: awsConfig(key), defaultTtl: 3600, maxTtl: 7200, verifyConnection: false });
+  const awsUpdate = (id: string, key: Key) => h.c.dynamicSecrets.update(h.owner, id, { config: awsConfig(key), verifyConnection: false });
+  const userOf = (credentials: { key: string; value: string }[]) => credentials.find((c) => c.key === "AWS_IAM_USERNAME")!.value;
+
+  it("AWS: a lease made with a root key since deleted is revoked with the new key of the same account", async () => {
+    const oldKey = iam.addRootKey();
+    const def = await awsDefinition("awsrot", oldKey);
+    const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
+    const user = userOf(credentials);
+    await awsUpdate(def.id, iam.addRootKey());
+    iam.removeKey(oldKey.accessKeyId);
+
+    const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
+    expect(result.outcome).toBe("revoked");
+    expect(iam.users().map((u) => u.name)).not.toContain(user);
+  });
+});
