@@ -50,6 +50,9 @@ export const LEASE_TAG = "leasehold-lease-id";
 export const EXPIRES_TAG = "leasehold-expires-at";
 export const INLINE_POLICY_NAME = "leasehold-inline-policy";
 
+/** The account id in an IAM ARN (`arn:aws:iam::123456789012:user/…`). */
+const accountOfArn = (arn: string | undefined) => /^arn:[\w-]+:iam::(\d{12}):/.exec(arn ?? "")?.[1];
+
 /**
  * Dynamic AWS IAM users: CreateUser (path, boundary, lease tags) → PutUserPolicy → AttachUserPolicy
  * → AddUserToGroup → CreateAccessKey. A failure after CreateUser removes everything through the
@@ -167,8 +170,9 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
       if (!USERNAME_RE.test(UserName)) throw new ProviderError("Invalid IAM user name.", false, "invalid_identity");
       const { iam } = clientsFor(config);
       const secrets: (string | undefined)[] = [config.secret_access_key];
+      let account: string | undefined;
       try {
-        await iam.send(
+        const made = await iam.send(
           new CreateUserCommand({
             UserName,
             Path: config.iam_path,
@@ -179,6 +183,7 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
             ],
           }),
         );
+        account = accountOfArn(made.User?.Arn);
       } catch (err) {
         if (awsErrorCode(err) !== "EntityAlreadyExists") throw awsProviderError("CreateUser", err, secrets);
         // An earlier attempt for this lease may have created it (lost response, crash): remove
@@ -202,7 +207,7 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
         if (!key?.AccessKeyId || !key.SecretAccessKey) throw new ProviderError("CreateAccessKey returned no key.", true, "ServiceFailure");
         return {
           outputs: { username: UserName, access_key_id: key.AccessKeyId, secret_access_key: key.SecretAccessKey },
-          revocation: { identity: UserName },
+          revocation: { identity: UserName, ...(account ? { account } : {}) },
         };
       } catch (err) {
         let failure = awsProviderError("create", err, secrets);
@@ -222,7 +227,22 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
 
     async revoke(config, revocation, ctx = {}) {
       if (!USERNAME_RE.test(revocation.identity)) throw new ProviderError("Invalid IAM user name.", false, "invalid_identity");
-      await removeUser(clientsFor(config).iam, revocation.identity, ctx, [config.secret_access_key]);
+      const clients = clientsFor(config);
+      const secrets = [config.secret_access_key];
+      const found = await removeUser(clients.iam, revocation.identity, ctx, secrets);
+      // Not found (or not ours) counts as gone only in the account the user was made in: root
+      // credentials changed to another account's would otherwise "revoke" every lease unseen.
+      const account = revocation["account"];
+      if (found !== "removed" && typeof account === "string") {
+        const caller = await step("GetCallerIdentity", secrets, () => clients.sts.send(new GetCallerIdentityCommand({})));
+        if (caller.Account !== account) {
+          throw new ProviderError(
+            `IAM user ${revocation.identity} was created in AWS account ${account}, but the root credentials now act in account ${caller.Account ?? "unknown"}: it cannot be found or removed with them.`,
+            false,
+            "wrong_account",
+          );
+        }
+      }
     },
 
     classifyError: classifyAwsError,

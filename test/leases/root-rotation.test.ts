@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACCOUNT } from "../support/fake-iam-state.js";
 import { startFakeIam, type FakeIam } from "../support/fake-iam.js";
 import { createPgDefinition, META, pgConfig, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
 
@@ -87,5 +88,22 @@ describe("leases after their definition's root credentials change", () => {
     const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
     expect(result.outcome).toBe("revoked");
     expect(iam.users().map((u) => u.name)).not.toContain(user);
+  });
+
+  it("AWS: root credentials of another account never count the user as gone; the lease fails visibly", async () => {
+    const def = await awsDefinition("awsmoved", iam.addRootKey());
+    const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
+    const user = userOf(credentials);
+    await awsUpdate(def.id, iam.addRootKey("111111111111"));
+    h.t.clock.advance(180_000); // past IAM's consistency window: not found would now mean gone
+
+    const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
+    expect(result).toMatchObject({
+      outcome: "pending",
+      error: `IAM user ${user} was created in AWS account ${ACCOUNT}, but the root credentials now act in account 111111111111: it cannot be found or removed with them.`,
+    });
+    const [row] = await h.t.db.query<{ status: string }>("SELECT status FROM leases WHERE id = $1", [lease.id]);
+    expect(row!.status).toBe("REVOKE_FAILED");
+    expect(iam.users().map((u) => u.name)).toContain(user);
   });
 });

@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { createAwsIamProvider, type AwsIamConfig } from "../../src/providers/aws-iam.js";
 import { ProviderError, type CreateContext } from "../../src/providers/provider.js";
+import { ACCOUNT } from "../support/fake-iam-state.js";
 import { startFakeIam, type FakeIam } from "../support/fake-iam.js";
 
-const ACCOUNT = "000000000000";
 const READ_POLICY = `arn:aws:iam::${ACCOUNT}:policy/ReadReports`;
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/LeaseBoundary`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/leasehold-admin`;
@@ -94,7 +94,7 @@ describe("AWS IAM provider against the fake IAM server", () => {
       access_key_id: expect.stringMatching(/^AKIA[0-9A-Z]{16}$/),
       secret_access_key: expect.any(String),
     });
-    expect(cred.revocation).toEqual({ identity: name });
+    expect(cred.revocation).toEqual({ identity: name, account: ACCOUNT });
   });
 
   it("the issued key really signs requests until revoke removes it", async () => {
@@ -141,7 +141,8 @@ describe("AWS IAM provider against the fake IAM server", () => {
     await provider.revoke(config(), cred.revocation, { issuedAt });
     fake.clearCalls();
     await expect(provider.revoke(config(), cred.revocation)).resolves.toBeUndefined();
-    expect(fake.actions()).toEqual(["ListAccessKeys"]);
+    // Gone: confirmed in the account the user was made in.
+    expect(fake.actions()).toEqual(["ListAccessKeys", "GetCallerIdentity"]);
     const early = await provider.revoke(config(), cred.revocation, { issuedAt }).catch((e: unknown) => e);
     expect(early).toMatchObject({ retryable: true, code: "NotYetVisible" });
     expect(provider.classifyError(early)).toBe("retryable");
