@@ -12,7 +12,7 @@ import type { LeaseRepository, NewLease } from "./repository.js";
 import type { Revoker } from "./revoker.js";
 import { scrubbedMessage, sealState, secretsIn, type LeaseState } from "./state.js";
 import { leaseTtl } from "./ttl.js";
-import type { Actor, LeaseRecord } from "./types.js";
+import { finalEventFor, finalStatusFor, type Actor, type LeaseRecord } from "./types.js";
 
 export interface CreateLeaseInput {
   /** The dynamic secret (definition) id. */
@@ -49,7 +49,7 @@ export interface MintedLease {
 }
 
 export interface MinterDeps {
-  repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback">;
+  repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback" | "finalize">;
   revoker: Revoker;
   keys: ServerKeys;
   clock: Clock;
@@ -84,8 +84,11 @@ const isRetryable = (provider: Provider, err: unknown) =>
 export function createLeaseMinter(deps: MinterDeps) {
   const { repo, clock, instanceId, faults } = deps;
 
-  /** Queue the lease for revocation (claimed by us) and revoke now through the one revocation path. */
-  async function rollback(key: Uint8Array, def: Pick<LeaseSource, "provider">, leaseId: string, state: LeaseState, err: unknown, actor: Actor) {
+  /**
+   * Queue the lease for revocation (claimed by us) and revoke now through the one revocation path;
+   * `untouched` (no create attempt reached the target) ends it at once, with no provider call.
+   */
+  async function rollback(key: Uint8Array, def: Pick<LeaseSource, "provider">, leaseId: string, state: LeaseState, err: unknown, actor: Actor, untouched = false) {
     const error = scrubbedMessage(err, secretsIn(state, def.provider));
     deps.log?.warn({ leaseId, provider: def.provider.id, identity: state.planned.identity, error }, "lease creation failed; rolling back");
     try {
@@ -95,8 +98,14 @@ export function createLeaseMinter(deps: MinterDeps) {
         actor,
         metadata: { error },
       });
-      // A failed attempt is recorded on the row and retried by the reaper.
-      if (claimed) await deps.revoker.revokeClaimed(claimed, actor);
+      if (claimed && untouched) {
+        const status = finalStatusFor(claimed.revokeReason);
+        const metadata = { reason: claimed.revokeReason, attempts: 0, identity: claimed.upstreamIdentity, upstream: "untouched" };
+        await repo.finalize(leaseId, instanceId, status, now, { type: finalEventFor(status), actor, metadata });
+      } else if (claimed) {
+        // A failed attempt is recorded on the row and retried by the reaper.
+        await deps.revoker.revokeClaimed(claimed, actor);
+      }
     } catch (e) {
       // Our database failed: the row stays CREATING and the reaper rolls it back after the timeout.
       deps.log?.error({ err: e, leaseId }, "could not record the rollback; the reaper will clean up");
@@ -108,12 +117,18 @@ export function createLeaseMinter(deps: MinterDeps) {
    * concurrently updated" when concurrent GRANTs touch one object) with the same planned identity:
    * a failed create has undone its own work. Retries stop well before the row's claim runs out.
    */
-  async function createWithRetries(def: Pick<LeaseSource, "provider" | "config">, planned: LeaseState["planned"], ctx: Parameters<Provider["create"]>[2]) {
+  async function createWithRetries(
+    def: Pick<LeaseSource, "provider" | "config">,
+    planned: LeaseState["planned"],
+    ctx: Parameters<Provider["create"]>[2],
+    reached: { target: boolean },
+  ) {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await def.provider.create(def.config, planned, ctx);
       } catch (err) {
+        if (!(err instanceof ProviderError && err.nothingChanged)) reached.target = true;
         const delay = Math.floor(Math.random() * RETRY_JITTER_MS * attempt);
         const late = performance.now() - started + delay > deps.createTimeoutMs / 2;
         if (attempt >= CREATE_ATTEMPTS || late || !isRetryable(def.provider, err)) throw err;
@@ -150,10 +165,11 @@ export function createLeaseMinter(deps: MinterDeps) {
     faults("after-row-insert");
 
     let created: CreatedCredential;
+    const reached = { target: false };
     try {
-      created = await createWithRetries(def, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl });
+      created = await createWithRetries(def, planned, { leaseId: id, roleName, expiresAt, ttlSeconds: ttl }, reached);
     } catch (err) {
-      await rollback(key, def, id, state, err, actor);
+      await rollback(key, def, id, state, err, actor, !reached.target);
       throw new LeaseProviderError(LeaseMessages.createFailed, err);
     }
     faults("after-provider-create");

@@ -3,6 +3,7 @@ import pg from "pg";
 import type { PostgresConfig } from "./postgresql-config.js";
 import { classifyPostgresError } from "./postgresql-errors.js";
 import { DEFAULT_SCRAM_ITERATIONS } from "./postgresql-scram.js";
+import { ProviderError } from "./provider.js";
 import { toProviderError } from "./scrub.js";
 import { renderTemplate } from "./templates.js";
 
@@ -92,12 +93,14 @@ export function createRootConnections(poolMax: number) {
     } catch (err) {
       client?.release(true); // never hand a connection in an unknown state back to the pool
       const e = err as { code?: unknown };
-      throw toProviderError(err, {
+      const failure = toProviderError(err, {
         prefix: `PostgreSQL ${what} failed`,
         secrets: [...secrets, config.password],
         retryable: classifyPostgresError(err) === "retryable",
         ...(typeof e?.code === "string" ? { code: e.code } : {}),
       });
+      // No connection, nothing sent: the target is as it was.
+      throw client || fresh ? failure : new ProviderError(failure.message, failure.retryable, failure.code, true);
     }
   }
 

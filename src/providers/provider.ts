@@ -148,6 +148,11 @@ export class ProviderError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly code?: string,
+    /**
+     * The call failed before it could change anything upstream (no connection to the target was
+     * made): a failed create needs no rollback.
+     */
+    readonly nothingChanged = false,
   ) {
     super(message);
     this.name = "ProviderError";
