@@ -49,7 +49,7 @@ export interface MintedLease {
 }
 
 export interface MinterDeps {
-  repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback" | "finalize">;
+  repo: Pick<LeaseRepository, "insertCreating" | "activate" | "queueRollback" | "finalize" | "isDefinitionLive">;
   revoker: Revoker;
   keys: ServerKeys;
   clock: Clock;
@@ -66,6 +66,9 @@ export interface CreateDeps extends MinterDeps {
 
 const after = (d: Date, ms: number) => new Date(d.getTime() + ms);
 
+/** A definition that does not exist, is in another environment, or was deleted (even mid-create). */
+const definitionNotFound = () => new NotFoundError("Dynamic secret not found");
+
 /** Provider create attempts for one lease, and the jitter ceiling before each retry. */
 export const CREATE_ATTEMPTS = 4;
 const RETRY_JITTER_MS = 100;
@@ -79,7 +82,9 @@ const isRetryable = (provider: Provider, err: unknown) =>
  * is called; it becomes ACTIVE only by a conditional UPDATE that still finds it ours. Whatever
  * stops this function half-way (provider error, crash, a hang past the create timeout), the row
  * is revoked by its planned identity, by us or by the reaper once the claim runs out, and ends
- * CREATE_FAILED. The credential is returned only after ACTIVE is committed.
+ * CREATE_FAILED. The credential is returned only after ACTIVE is committed. A lease of a
+ * definition deleted meanwhile is never inserted or never activated (see INSERT_CREATING_SQL,
+ * ACTIVATE_SQL): the caller gets the definition's not-found error, and anything made is rolled back.
  */
 export function createLeaseMinter(deps: MinterDeps) {
   const { repo, clock, instanceId, faults } = deps;
@@ -161,7 +166,7 @@ export function createLeaseMinter(deps: MinterDeps) {
       claimedBy: instanceId,
       claimedUntil: after(now, deps.createTimeoutMs),
     };
-    await repo.insertCreating(row);
+    if (!(await repo.insertCreating(row))) throw definitionNotFound();
     faults("after-row-insert");
 
     let created: CreatedCredential;
@@ -184,9 +189,13 @@ export function createLeaseMinter(deps: MinterDeps) {
     });
     if (!activated) {
       // Too slow: the reaper took the row and rolled back the planned identity, maybe before the
-      // provider finished. Revoke again now that creation is over.
-      await rollback(key, def, id, full, new Error("Creation did not complete in time; the lease was rolled back."), actor);
-      throw new LeaseProviderError(LeaseMessages.createFailed);
+      // provider finished. Revoke again now that creation is over. Or the definition was deleted
+      // meanwhile: what the provider made is revoked the same way (a failed check must not stop that).
+      const dsId = def.row.dynamicSecretId;
+      const gone = dsId !== null && (await repo.isDefinitionLive(dsId).then((live) => !live, () => false));
+      const why = gone ? "The dynamic secret was deleted during creation" : "Creation did not complete in time";
+      await rollback(key, def, id, full, new Error(`${why}; the lease was rolled back.`), actor);
+      throw gone ? definitionNotFound() : new LeaseProviderError(LeaseMessages.createFailed);
     }
     const lease: LeaseRecord = {
       ...row,
@@ -215,7 +224,7 @@ export function createLeaseCreator(deps: CreateDeps) {
     const def: OpenedDefinition = input.definition ?? (await deps.definitions.open(input.secretId));
     if (def.record.id !== input.secretId) throw new Error("createLease: the opened definition is not the one named by secretId");
     if (input.environmentId !== undefined && def.record.environmentId !== input.environmentId) {
-      throw new NotFoundError("Dynamic secret not found");
+      throw definitionNotFound();
     }
     const ttl = leaseTtl(input.ttl, { defaultTtl: def.record.defaultTtl, maxTtl: Math.min(def.record.maxTtl, def.engine?.maxTtl ?? Infinity) });
     const { record } = def;

@@ -121,6 +121,7 @@ export function createLeaseModule(deps: {
       batchSize: c.LEASEHOLD_REAPER_BATCH_SIZE,
       concurrencyPerTarget: c.LEASEHOLD_REAPER_CONCURRENCY_PER_TARGET,
       claimTtlMs: c.LEASEHOLD_REAPER_CLAIM_TTL_MS,
+      providerTimeoutMs: c.LEASEHOLD_PROVIDER_TIMEOUT_MS,
       skipDelayMs: c.LEASEHOLD_REVOCATION_BACKOFF_BASE_MS,
       paused: c.LEASEHOLD_REVOCATION_PAUSED,
     },

@@ -17,6 +17,11 @@ export interface ReaperSettings {
   batchSize: number;
   concurrencyPerTarget: number;
   claimTtlMs: number;
+  /**
+   * The revoker's provider call timeout: a queued revocation starts only while its claim has at
+   * least this long left, so the call ends (or times out) before another instance may take the row.
+   */
+  providerTimeoutMs: number;
   /** Delay before a lease skipped because its target just failed is due again. */
   skipDelayMs: number;
   paused: boolean;
@@ -26,7 +31,7 @@ export interface TickResult {
   claimed: number;
   revoked: number;
   failed: number;
-  /** Claimed but handed back untouched (target failing in this tick, or stopping). */
+  /** Claimed but handed back untouched (target failing in this tick, stopping, or the claim running out in the queue). */
   released: number;
 }
 
@@ -37,8 +42,10 @@ export interface TickResult {
  * whose revocations fail with retryable errors TRIP_AFTER times in a row (no success between:
  * an outage, not the odd lock conflict) gets no more attempts in that tick: the rest of its
  * leases are released and come back after `skipDelayMs` without spending an attempt, so an
- * outage costs a couple of timeouts per tick rather than one per lease. Nothing lives in memory
- * between ticks, so a restart has nothing to restore.
+ * outage costs a couple of timeouts per tick rather than one per lease. A lease that waited in its
+ * target's queue until its claim has less than a provider call left is not started but handed
+ * back, due at once: past its claim another instance may already be revoking it. Nothing lives
+ * in memory between ticks, so a restart has nothing to restore.
  */
 export function createReaper(deps: {
   repo: Pick<LeaseRepository, "claimDue" | "release" | "releaseAll">;
@@ -66,11 +73,16 @@ export function createReaper(deps: {
     const failuresInARow = new Map<string, number>();
     const tripped = (target: string) => (failuresInARow.get(target) ?? 0) >= TRIP_AFTER;
     const skipped: string[] = [];
+    const lapsing: string[] = [];
+    // In memory: the claim's end came back with the row, on this clock.
+    const claimRunningOut = (lease: LeaseRecord) =>
+      !lease.claimedUntil || lease.claimedUntil.getTime() - clock.now().getTime() < settings.providerTimeoutMs;
     await Promise.all(
       rows.map(async (lease) => {
         const target = await targetOf(lease);
         await limiter.run(target, async () => {
           if (stopping || tripped(target)) return void skipped.push(lease.id);
+          if (claimRunningOut(lease)) return void lapsing.push(lease.id);
           try {
             const outcome = await deps.revoker.revokeClaimed(lease);
             if (outcome.kind === "revoked") {
@@ -89,10 +101,15 @@ export function createReaper(deps: {
         });
       }),
     );
+    const now = clock.now();
     if (skipped.length > 0) {
-      const now = clock.now();
       const next = stopping ? now : new Date(now.getTime() + settings.skipDelayMs);
       result.released += await repo.release(skipped, instanceId, next, now);
+    }
+    if (lapsing.length > 0) {
+      // Only rows still ours (release is conditional on the claim); no attempt was spent on them.
+      deps.log?.warn({ leases: lapsing.length }, "reaper claims ran out while queued behind their target; handed back");
+      result.released += await repo.release(lapsing, instanceId, now, now);
     }
   }
 

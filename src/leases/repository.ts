@@ -11,18 +11,25 @@ export type { Claim, NewLease } from "./types.js";
 export function createLeaseRepository(database: Database) {
   const db = database.prisma;
   return {
-    /** Step 2 of create: the intent, recorded before anything exists upstream. */
-    async insertCreating(l: NewLease): Promise<void> {
-      await database.query(
+    /**
+     * Step 2 of create: the intent, recorded before anything exists upstream. False (nothing
+     * inserted) when the lease's definition is no longer live.
+     */
+    async insertCreating(l: NewLease): Promise<boolean> {
+      const rows = await database.query(
         INSERT_CREATING_SQL,
         [l.id, l.dynamicSecretId, l.environmentId, l.provider, l.name, l.description, l.ownerUserId, l.ownerServiceAccountId,
           l.ttlSeconds, l.createdAt, l.expiresAt, l.upstreamIdentity, l.stateCipher, l.claimedBy, l.claimedUntil,
           l.engineId, l.engineRole, l.metadata === null ? null : JSON.stringify(l.metadata)],
         { name: "lh_lease_insert_creating" },
       );
+      return rows.length === 1;
     },
 
-    /** Step 4 of create: only if the row is still ours and still CREATING (the reaper may have taken it). */
+    /**
+     * Step 4 of create: only if the row is still ours and still CREATING (the reaper may have taken
+     * it) and its definition, if any, is still live (see ACTIVATE_SQL).
+     */
     async activate(id: string, claimedBy: string, state: Bytes, now: Date, event: LeaseEventInput): Promise<boolean> {
       const p = event.actor.principal;
       const rows = await database.query(
@@ -97,7 +104,8 @@ export function createLeaseRepository(database: Database) {
     /**
      * Definition deleted: every live lease is revoked (EXPIRED at the end, as Phase does). CREATING
      * rows stay with their creator until its claim runs out; its activation then fails and it
-     * rolls back what it made.
+     * rolls back what it made. A CREATING row this statement cannot see yet (its insert commits
+     * after this statement starts) fails its activation too: the definition is deleted by then.
      */
     async requestRevocationOfDefinition(dynamicSecretId: string, now: Date, event: LeaseEventInput): Promise<number> {
       const rows = await transition(db, P.sql`
@@ -172,6 +180,13 @@ export function createLeaseRepository(database: Database) {
                claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ${now}
          WHERE id = ${id}::uuid AND status NOT IN ('REVOKED', 'EXPIRED', 'CREATE_FAILED')`, event, now);
       return rows[0] ?? null;
+    },
+
+    /** Is this definition live (not soft-deleted)? For the create path's error after a failed activation. */
+    async isDefinitionLive(dynamicSecretId: string): Promise<boolean> {
+      const rows = await db.$queryRaw<unknown[]>`
+        SELECT 1 FROM dynamic_secrets WHERE id = ${dynamicSecretId}::uuid AND deleted_at IS NULL`;
+      return rows.length === 1;
     },
 
     async find(id: string): Promise<LeaseRecord | null> {

@@ -38,21 +38,44 @@ export async function transition(db: Prisma, update: P.Sql, event: LeaseEventInp
     SELECT * FROM changed`;
 }
 
-/** The activate transition as fixed SQL text: prepared once per connection (lease creation hot path). */
+/**
+ * A lease row's definition (if it has one) is live: the create path's guard against a concurrent
+ * definition delete (see INSERT_CREATING_SQL and ACTIVATE_SQL).
+ */
+const DEFINITION_LIVE = (id: string) =>
+  `(${id} IS NULL OR EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = ${id} AND d.deleted_at IS NULL))`;
+
+/**
+ * The activate transition as fixed SQL text: prepared once per connection (lease creation hot path).
+ * It also requires the definition to be live. A definition delete is two statements (soft delete,
+ * then requestRevocationOfDefinition marks its ACTIVE/CREATING leases): if the second ran before
+ * our CREATING row was committed it missed the row, but then the soft delete committed before this
+ * statement starts (READ COMMITTED), so it fails here and the creator rolls back. If it saw the
+ * row, the row is no longer CREATING. Either way no lease of a deleted definition becomes ACTIVE.
+ */
 export const ACTIVATE_SQL = `
   WITH changed AS (
     UPDATE leases SET status = 'ACTIVE', state_cipher = $3, claimed_by = NULL, claimed_until = NULL,
            next_attempt_at = NULL, updated_at = $4
-     WHERE id = $1::uuid AND status = 'CREATING' AND claimed_by = $2
+     WHERE id = $1::uuid AND status = 'CREATING' AND claimed_by = $2 AND ${DEFINITION_LIVE("leases.dynamic_secret_id")}
     RETURNING leases.id
   )
   INSERT INTO lease_events (lease_id, event_type, user_id, service_account_id, ip_address, user_agent, metadata, created_at)
   SELECT id, $5, $6::uuid, $7::uuid, $8, $9, $10::jsonb, $4 FROM changed
   RETURNING lease_id`;
 
+/**
+ * Inserts the CREATING row only while its definition is live (no row returned otherwise), so a
+ * create that opened a definition just before it was deleted stops before calling the provider.
+ * Not a guarantee by itself (this statement may not see a delete that commits during it):
+ * ACTIVATE_SQL checks again.
+ */
 export const INSERT_CREATING_SQL = `
   INSERT INTO leases (id, dynamic_secret_id, environment_id, provider, name, description, owner_user_id,
          owner_service_account_id, status, ttl_seconds, created_at, expires_at, upstream_identity, state_cipher,
          claimed_by, claimed_until, next_attempt_at, updated_at, engine_id, engine_role, metadata)
-  VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::uuid, $8::uuid, 'CREATING', $9, $10, $11, $12, $13, $14, $15, $15, $10,
-          $16::uuid, $17, $18::jsonb)`;
+  SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::uuid, $8::uuid, 'CREATING'::"LeaseStatus", $9::int,
+         $10::timestamptz, $11::timestamptz, $12::text, $13::bytea, $14::text, $15::timestamptz, $15::timestamptz,
+         $10::timestamptz, $16::uuid, $17::text, $18::jsonb
+   WHERE ${DEFINITION_LIVE("$2::uuid")}
+  RETURNING id`;
