@@ -1,13 +1,22 @@
 import type { AuditSink, Caller } from "../audit/events.js";
 import { managementEvent } from "../audit/management-events.js";
 import type { Clock } from "../clock.js";
+import type { Actor } from "../leases/types.js";
 import type { AppService } from "./service.js";
 
 /**
  * The app operations the management API performs for a caller: the service's, with an audit event
  * recorded after each change. Reads pass through unrecorded.
  */
-export function createAppManagement(svc: AppService, deps: { audit: AuditSink; clock: Clock }) {
+export function createAppManagement(
+  svc: AppService,
+  deps: {
+    audit: AuditSink;
+    clock: Clock;
+    /** Revokes the live leases of a deleted app's environments (their definitions went with it). */
+    leases?: { revokeLeasesOfDeletedEnvironments(environmentIds: string[], actor: Actor): Promise<number> } | undefined;
+  },
+) {
   return {
     async createApp(caller: Caller, name: string, environments?: string[]) {
       const app = await svc.createApp(name, environments);
@@ -32,10 +41,12 @@ export function createAppManagement(svc: AppService, deps: { audit: AuditSink; c
     async deleteApp(caller: Caller, appId: string) {
       const app = await svc.getApp(appId);
       await svc.deleteApp(appId);
+      const actor = { principal: caller.principal, ipAddress: caller.meta.ipAddress, userAgent: caller.meta.userAgent };
+      const revokingLeases = (await deps.leases?.revokeLeasesOfDeletedEnvironments(app.environments.map((e) => e.id), actor)) ?? 0;
       deps.audit.record([
         managementEvent("app.delete", caller, deps.clock.now(), {
           appId,
-          metadata: { name: app.name, environments: app.environments.map((e) => ({ id: e.id, name: e.name })) },
+          metadata: { name: app.name, environments: app.environments.map((e) => ({ id: e.id, name: e.name })), revokingLeases },
         }),
       ]);
     },

@@ -47,7 +47,7 @@ const NO_SECRET_FIELDS = { secretFields: [] as string[] };
  */
 export function createDefinitionService(deps: {
   definitions: DefinitionRepository;
-  leases: Pick<LeaseRepository, "requestRevocationOfDefinition">;
+  leases: Pick<LeaseRepository, "requestRevocationOfDefinition" | "requestRevocationOfEnvironments">;
   apps: Pick<AppRepository, "findEnvironment">;
   providers: ProviderLookup;
   masterKey: MasterKey;
@@ -161,6 +161,15 @@ export function createDefinitionService(deps: {
         metadata: { reason: "definition_deleted" },
       });
       return { revokingLeases };
+    },
+
+    /** The app holding these environments was deleted, its definitions with it: their live leases are revoked by the reaper. */
+    async revokeLeasesOfDeletedEnvironments(environmentIds: string[], actor: Actor): Promise<number> {
+      return deps.leases.requestRevocationOfEnvironments(environmentIds, deps.clock.now(), {
+        type: "revoke_requested",
+        actor,
+        metadata: { reason: "definition_deleted", cause: "app_deleted" },
+      });
     },
 
     async get(id: string): Promise<DynamicSecretView> {

@@ -115,6 +115,21 @@ export function createLeaseRepository(database: Database) {
       return rows.length;
     },
 
+    /**
+     * An app deleted (its definitions with it, which leaves their leases without a definition id):
+     * every live lease of its environments is revoked, as for a deleted definition. Called after
+     * the delete: a CREATING row committed later could only have been inserted before it (its
+     * definition row's key lock holds the delete back), so this statement sees it.
+     */
+    async requestRevocationOfEnvironments(environmentIds: string[], now: Date, event: LeaseEventInput): Promise<number> {
+      if (environmentIds.length === 0) return 0;
+      const rows = await transition(db, P.sql`
+        UPDATE leases SET status = 'REVOKING', revoke_reason = 'definition_deleted',
+               next_attempt_at = CASE WHEN status = 'CREATING' THEN next_attempt_at ELSE ${now} END, updated_at = ${now}
+         WHERE environment_id = ANY(${environmentIds}::uuid[]) AND status IN ('ACTIVE', 'CREATING')`, event, now);
+      return rows.length;
+    },
+
     /** Revocation succeeded: the final status, state erased, claim cleared; only while we hold it. */
     async finalize(id: string, claimedBy: string, status: LeaseStatus, now: Date, event: LeaseEventInput): Promise<boolean> {
       const rows = await transition(db, P.sql`

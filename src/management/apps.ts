@@ -7,7 +7,10 @@ import { withAndWithoutSlash } from "./slash.js";
 import { AUTH_ERRORS, errors } from "./errors.js";
 import { toApp } from "./wire.js";
 
-/** /v1/apps/: apps and their environments. Deleting an app deletes its environments, secrets and grants. */
+/**
+ * /v1/apps/: apps and their environments. Deleting an app deletes its environments, secrets,
+ * dynamic secrets and grants; the live leases of its dynamic secrets are revoked (by the reaper).
+ */
 export function registerAppRoutes(app: App, apps: AppManagement, trustProxy: boolean): void {
   const caller = (req: Parameters<typeof callerOf>[0]) => callerOf(req, trustProxy);
 

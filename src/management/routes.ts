@@ -22,7 +22,7 @@ export async function registerManagementRoutes(app: App, c: Container): Promise<
     const audited = { audit: c.audit, clock: c.clock };
     const identity = createIdentityManagement(c.identityService, audited);
     const trustProxy = c.config.TRUST_PROXY;
-    registerAppRoutes(scope, createAppManagement(c.appService, audited), trustProxy);
+    registerAppRoutes(scope, createAppManagement(c.appService, { ...audited, leases: c.dynamicSecrets }), trustProxy);
     registerServiceAccountRoutes(scope, c.identityService, identity, trustProxy);
     registerUserRoutes(scope, c.identityService, identity, trustProxy);
     registerPolicyRoutes(scope, c.policies, c.config.TRUST_PROXY);

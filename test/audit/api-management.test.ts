@@ -74,7 +74,7 @@ describe("management events in the audit log", () => {
     expect(await events("app.*,environment.*")).toEqual([
       { id: expect.any(String), type: "app.create", ...base, app_id: app.body.id, environment_id: null, metadata: { name: "shop", environments: app.body.environments } },
       { id: expect.any(String), type: "environment.create", ...base, app_id: app.body.id, environment_id: env.body.id, metadata: { name: "QA" } },
-      { id: expect.any(String), type: "app.delete", ...base, app_id: app.body.id, environment_id: null, metadata: { name: "shop", environments: envs } },
+      { id: expect.any(String), type: "app.delete", ...base, app_id: app.body.id, environment_id: null, metadata: { name: "shop", environments: envs, revokingLeases: 0 } },
     ]);
   });
 
