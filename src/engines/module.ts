@@ -47,7 +47,7 @@ export function createEngineModule(deps: {
   const { repo, vault, sources, log } = deps.base;
   const l = deps.leases.forEngines;
   const { clock } = deps;
-  const bulk = createBulkRevoker({ queries: l.queries, revoker: l.revoker, clock, instanceId: l.instanceId, claimTtlMs: l.claimTtlMs, paused: l.paused, log });
+  const bulk = createBulkRevoker({ queries: l.queries, revoker: l.revoker, clock, instanceId: l.instanceId, claimTtlMs: l.claimTtlMs, providerTimeoutMs: l.providerTimeoutMs, paused: l.paused, log });
   return {
     engines: createEngineService({ repo, sources, vault, bulk, clock, canReadEnvironment: deps.canReadEnvironment }),
     roles: createRoleService({ repo, sources, clock }),

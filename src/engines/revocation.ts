@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { EngineLeaseFilter, EngineLeaseQueries } from "../leases/engine-queries.js";
 import { createKeyedLimiter } from "../leases/limiter.js";
-import type { Revoker } from "../leases/revoker.js";
+import { claimRunningOut, type Revoker } from "../leases/revoker.js";
 import type { Actor } from "../leases/types.js";
 
 /** Inline revocations run at once for one bulk request (one engine: one target). */
@@ -36,6 +36,8 @@ export function createBulkRevoker(deps: {
   clock: Clock;
   instanceId: string;
   claimTtlMs: number;
+  /** A queued revocation starts only while its claim has at least this long left (see claimRunningOut). */
+  providerTimeoutMs: number;
   paused: boolean;
   log?: Logger | undefined;
 }) {
@@ -53,6 +55,8 @@ export function createBulkRevoker(deps: {
       await Promise.all(
         rows.map((lease) =>
           limiter.run("bulk", async () => {
+            // Left for the reaper (already due): its claim runs out before a call could end.
+            if (claimRunningOut(lease, clock.now(), deps.providerTimeoutMs)) return;
             try {
               const outcome = await deps.revoker.revokeClaimed(lease, actor);
               if (outcome.kind === "revoked") revoked++;

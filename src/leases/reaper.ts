@@ -5,7 +5,7 @@ import { createPeriodicJob } from "../jobs/periodic.js";
 import type { ServerKeys } from "../keys/server-keys.js";
 import { createKeyedLimiter } from "./limiter.js";
 import type { LeaseRepository } from "./repository.js";
-import type { Revoker } from "./revoker.js";
+import { claimRunningOut, type Revoker } from "./revoker.js";
 import { openState } from "./state.js";
 import type { LeaseRecord } from "./types.js";
 
@@ -74,15 +74,13 @@ export function createReaper(deps: {
     const tripped = (target: string) => (failuresInARow.get(target) ?? 0) >= TRIP_AFTER;
     const skipped: string[] = [];
     const lapsing: string[] = [];
-    // In memory: the claim's end came back with the row, on this clock.
-    const claimRunningOut = (lease: LeaseRecord) =>
-      !lease.claimedUntil || lease.claimedUntil.getTime() - clock.now().getTime() < settings.providerTimeoutMs;
     await Promise.all(
       rows.map(async (lease) => {
         const target = await targetOf(lease);
         await limiter.run(target, async () => {
           if (stopping || tripped(target)) return void skipped.push(lease.id);
-          if (claimRunningOut(lease)) return void lapsing.push(lease.id);
+          // In memory: the claim's end came back with the row, on this clock.
+          if (claimRunningOut(lease, clock.now(), settings.providerTimeoutMs)) return void lapsing.push(lease.id);
           try {
             const outcome = await deps.revoker.revokeClaimed(lease);
             if (outcome.kind === "revoked") {

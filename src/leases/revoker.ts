@@ -51,6 +51,13 @@ export interface RevokerDeps {
   currentConfig?: CurrentConfig | undefined;
 }
 
+/**
+ * Has a claimed lease less than one provider call left on its claim (queued behind others)? Then
+ * it must not start: past its claim another instance may take the row and revoke it too.
+ */
+export const claimRunningOut = (lease: Pick<LeaseRecord, "claimedUntil">, now: Date, providerTimeoutMs: number) =>
+  !lease.claimedUntil || lease.claimedUntil.getTime() - now.getTime() < providerTimeoutMs;
+
 class RevokeTimeoutError extends ProviderError {
   constructor(ms: number) {
     super(`The provider did not answer within ${ms} ms.`, true, "timeout");
