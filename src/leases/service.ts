@@ -101,6 +101,16 @@ export function createLeaseService(deps: {
   }
 
   /**
+   * A concurrent renewal of the lease won: its expiry goes upstream again (ours may have landed
+   * after it and shortened VALID UNTIL below the lease's expiry); the caller may retry.
+   */
+  async function lostRenewal(id: string): Promise<never> {
+    const current = await repo.find(id);
+    if (current?.status === "ACTIVE") await renewUpstream(current, current.expiresAt).catch(() => undefined);
+    throw new LeaseBusyError("The lease changed while it was being renewed; try again.");
+  }
+
+  /**
    * One revocation attempt now, for a caller already allowed to revoke `lease`: recorded as
    * REVOKING (reason manual) and claimed in one statement; if the attempt fails the reaper retries.
    */
@@ -151,7 +161,7 @@ export function createLeaseService(deps: {
         actor: actorOf(principal, meta),
         metadata: { ttl: ref.ttl, expiresAt: expiresAt.toISOString() },
       });
-      if (!renewed) throw new LeaseBusyError("The lease changed while it was being renewed; try again.");
+      if (!renewed) return lostRenewal(lease.id);
       return view(renewed);
     },
 
@@ -198,7 +208,7 @@ export function createLeaseService(deps: {
         actor,
         metadata: { ...metadata, expiresAt: expiresAt.toISOString() },
       });
-      if (!renewed) throw new LeaseBusyError("The lease changed while it was being renewed; try again.");
+      if (!renewed) return lostRenewal(lease.id);
       return renewed;
     },
 
