@@ -59,7 +59,7 @@ export function toAuditRow(e: AuditEventInput) {
     readSetId: list?.id ?? null,
   };
   const hasInvalid = Object.keys(invalid).length > 0;
-  const metadata = e.metadata || hasInvalid ? { metadata: { ...(e.metadata ?? {}), ...(hasInvalid ? { invalid } : {}) } as object } : {};
+  const metadata = e.metadata || hasInvalid ? { metadata: cleanJson({ ...(e.metadata ?? {}), ...(hasInvalid ? { invalid } : {}) }) as object } : {};
   return { ...row, ...metadata, ...(list ? { readSet: list } : {}) };
 }
 
@@ -97,10 +97,23 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
 /**
  * Postgres text refuses NUL characters, and its JSON input (the batch travels as JSON) refuses
  * unpaired surrogates: both are removed (a surrogate becomes U+FFFD, as UTF-8 encoding would make
- * it). Long client-supplied strings are cut.
+ * it).
  */
+function clean(v: string): string {
+  const noNul = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
+  return LONE_SURROGATE.test(noNul) ? noNul.replace(LONE_SURROGATES, "\uFFFD") : noNul;
+}
+
+/** Client-supplied text: cleaned and cut (a surrogate pair the cut splits is replaced too). */
 function clip(v: string): string {
-  let clean = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
-  if (clean.length > TEXT_MAX) clean = clean.slice(0, TEXT_MAX);
-  return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATES, "\uFFFD") : clean;
+  const noNul = v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
+  return clean(noNul.length > TEXT_MAX ? noNul.slice(0, TEXT_MAX) : noNul);
+}
+
+/** Metadata as jsonb takes it: every string and key cleaned, nothing cut; values with toJSON (dates) as they are. */
+function cleanJson(v: unknown): unknown {
+  if (typeof v === "string") return clean(v);
+  if (Array.isArray(v)) return v.map(cleanJson);
+  if (!v || typeof v !== "object" || typeof (v as { toJSON?: unknown }).toJSON === "function") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), cleanJson(x)]));
 }

@@ -152,8 +152,8 @@ describe("audit writer against PostgreSQL", () => {
   it("one event the database refuses is isolated, logged in full and dropped; the others are written", async () => {
     const w = writer({ batchSize: 8 });
     const events = secretEvents(20);
-    // PostgreSQL's jsonb refuses a NUL character: this event can never be inserted.
-    events[5] = { ...events[5]!, metadata: { bad: "a\u0000b" } };
+    // An event the database refuses, whatever the writer cleans: a constraint made for this test.
+    await a.test.query(`ALTER TABLE audit_events ADD CONSTRAINT poison_for_test CHECK (key_digest IS DISTINCT FROM 'digest-5') NOT VALID`);
     w.record(events);
     // Traffic goes on while the writer narrows the failing batch down: the events behind the
     // refused one are what prove the database itself is writable.
@@ -174,6 +174,7 @@ describe("audit writer against PostgreSQL", () => {
     const dropped = logs.filter((l) => l.includes("audit event refused by the database"));
     expect(dropped).toHaveLength(1);
     expect(JSON.parse(dropped[0]!).event.keyDigest).toBe("digest-5");
+    await a.test.query("ALTER TABLE audit_events DROP CONSTRAINT poison_for_test");
   });
 
   it("a malformed id cannot block a batch: stored as NULL and kept under metadata.invalid", async () => {
@@ -253,6 +254,17 @@ describe("audit writer against PostgreSQL", () => {
       paths: ["/", "/p"],
       metadata: { invalid: { "secretIds.0": "nope", "versions.1": String(2 ** 40) } },
     });
+  });
+
+  it("metadata the database would refuse (NUL, unpaired surrogates, in values and keys) is cleaned, not a poison event", async () => {
+    const w = writer();
+    const [e] = secretEvents(1, { keyDigest: "meta" });
+    const when = new Date("2026-01-02T03:04:05.000Z");
+    w.record([{ ...e!, metadata: { prefix: "lease_\u0000x", list: ["a\ud800", { "k\u0000ey": 1 }], when, n: 2, none: null } }]);
+    await w.flush();
+    const [row] = await a.test.query<{ metadata: unknown }>(`SELECT metadata FROM audit_events WHERE key_digest = 'meta'`);
+    expect(row!.metadata).toEqual({ prefix: "lease_x", list: ["a\ufffd", { key: 1 }], when: when.toISOString(), n: 2, none: null });
+    expect(logs.filter((l) => l.includes("audit event refused by the database"))).toEqual([]);
   });
 
   it("client text the database would refuse (NUL, unpaired surrogates) is cleaned, not a poison event", async () => {
