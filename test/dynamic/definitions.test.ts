@@ -1,26 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
 import {
   createPgDefinition,
   createUserPrincipal,
   leaseRow,
   META,
   pgConfig,
+  rejection,
   ROOT_PASSWORD,
   rolesWithPrefix,
   startLeaseHarness,
   type LeaseHarness,
 } from "../leases/helpers.js";
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return { status: e.statusCode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("dynamic secret definitions", () => {
   let h: LeaseHarness;

@@ -1,17 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
 import type { Provider } from "../../src/providers/provider.js";
-import { createPgDefinition, leaseEvents, META, rolesWithPrefix, startLeaseHarness, wrapPostgres, type LeaseHarness } from "./helpers.js";
-
-async function rejection(p: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return { status: e.statusCode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a rejection");
-}
+import { createPgDefinition, leaseEvents, rejection, META, rolesWithPrefix, startLeaseHarness, wrapPostgres, type LeaseHarness } from "./helpers.js";
 
 const NOT_FOUND = { status: 404, message: "Dynamic secret not found" };
 

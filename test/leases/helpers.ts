@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Principal } from "../../src/auth/principal.js";
 import type { Container } from "../../src/container.js";
+import { AppError } from "../../src/errors.js";
 import type { Role } from "../../src/generated/prisma/enums.js";
 import { createPostgresProvider } from "../../src/providers/postgresql.js";
 import { ProviderError, type Provider } from "../../src/providers/provider.js";
@@ -201,4 +202,15 @@ export async function drain(h: LeaseHarness, rounds = 20): Promise<void> {
     await h.c.reaper.tick();
   }
   throw new Error("leases still pending after draining");
+}
+
+/** The status and message an AppError rejection carries (anything else is rethrown). */
+export async function rejection(p: Promise<unknown>): Promise<{ status: number; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return { status: e.statusCode, message: e.message };
+    throw e;
+  }
+  throw new Error("expected a rejection");
 }

@@ -1,19 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
 import { pgTimestamp } from "../../src/providers/postgresql.js";
 import { pythonDatetime } from "../../src/leases/errors.js";
 import { connectAs, scramVerifies } from "../providers/pg-helpers.js";
-import { createPgDefinition, drain, createUserPrincipal, leaseEvents, leaseRow, META, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
-
-async function rejection(p: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return { status: e.statusCode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a rejection");
-}
+import { createPgDefinition, drain, rejection, createUserPrincipal, leaseEvents, leaseRow, META, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
 
 async function canQuery(user: string, password: string, database: string): Promise<string> {
   const c = await connectAs(user, password, database);

@@ -6,6 +6,7 @@ import {
   leaseEvents,
   leaseRow,
   META,
+  rejection,
   ROOT_PASSWORD,
   rolesWithPrefix,
   startLeaseHarness,
@@ -15,16 +16,6 @@ import {
 } from "./helpers.js";
 
 const SCRUBBED = "could not connect to postgresql://postgres:[REDACTED]@db.internal/app";
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return { status: e.statusCode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a rejection");
-}
 
 const roleExists = async (h: LeaseHarness, name: string) =>
   (await h.t.db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name])).length === 1;
