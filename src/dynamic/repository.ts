@@ -88,6 +88,8 @@ const DEFINITION_COLUMNS = `
     FROM dynamic_secrets d JOIN environments e ON e.id = d.environment_id`;
 
 const FIND_LIVE_SQL = `${DEFINITION_COLUMNS} WHERE d.id = $1::uuid AND d.deleted_at IS NULL`;
+/** Deleted ones too (soft-deleted rows keep their config): revoking a deleted definition's leases. */
+const FIND_ANY_SQL = `${DEFINITION_COLUMNS} WHERE d.id = $1::uuid`;
 
 /** Phase's filters; an absent one (NULL) matches everything. */
 const LIST_LIVE_SQL = `${DEFINITION_COLUMNS}
@@ -107,6 +109,12 @@ export function createDefinitionRepository(database: Database) {
     /** On the lease-creation hot path: one prepared statement, without Prisma. */
     async findLive(id: string): Promise<DefinitionRecord | null> {
       const rows = await database.query<DefinitionRow>(FIND_LIVE_SQL, [id], { name: "lh_dynamic_find_live" });
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+
+    /** A definition, live or soft-deleted: the root credentials its leases are revoked with. */
+    async findEvenDeleted(id: string): Promise<DefinitionRecord | null> {
+      const rows = await database.query<DefinitionRow>(FIND_ANY_SQL, [id], { name: "lh_dynamic_find_any" });
       return rows[0] ? toRecord(rows[0]) : null;
     },
 

@@ -9,7 +9,7 @@ import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRepository } from "../leases/repository.js";
 import type { Actor, LeaseRecord } from "../leases/types.js";
 import { withCurrentRoot } from "../providers/connection.js";
-import type { Provider } from "../providers/provider.js";
+import type { Provider, RevocationData } from "../providers/provider.js";
 import { folderChain, normalizePath } from "../secrets/paths.js";
 import { createDefinitionProviders, ENGINE_PROVIDER, validConfig, type DefinitionBridge } from "./definition-config.js";
 import { createSchema, parse, updateSchema, type CreateDefinitionInput, type UpdateDefinitionInput } from "./input.js";
@@ -196,17 +196,18 @@ export function createDefinitionService(deps: {
 
     /**
      * The revoker's and renewal's config for a lease of a definition (engine leases: see
-     * src/engines): its snapshot with the definition's current root credentials, while the
-     * definition is live and points at the same target, so a rotated root password does not strand
-     * the leases made with the old one. Never throws (falls back to the snapshot).
+     * src/engines): its snapshot with the definition's current root secrets while it points at the
+     * same target (also once it is deleted: that is when all its leases are revoked), so a rotated
+     * root password does not strand the leases made with the old one. Never throws (falls back to
+     * the snapshot).
      */
-    async currentConfig(lease: Pick<LeaseRecord, "dynamicSecretId" | "engineId" | "provider">, snapshot: unknown): Promise<unknown> {
+    async currentConfig(lease: Pick<LeaseRecord, "dynamicSecretId" | "engineId" | "provider">, snapshot: unknown, revocation: RevocationData): Promise<unknown> {
       if (!lease.dynamicSecretId || lease.engineId) return snapshot;
       try {
-        const row = await definitions.findLive(lease.dynamicSecretId);
+        const row = await definitions.findEvenDeleted(lease.dynamicSecretId);
         const provider = row && row.provider === lease.provider ? deps.providers.get(row.provider) : undefined;
         if (!row || !provider) return snapshot;
-        return withCurrentRoot(provider, snapshot, openConfig(keysOf(row), row.id, row.configCipher)).config;
+        return withCurrentRoot(provider, snapshot, openConfig(keysOf(row), row.id, row.configCipher), revocation).config;
       } catch {
         return snapshot;
       }

@@ -2,8 +2,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRecord } from "../leases/types.js";
-import { sameTarget } from "../providers/connection.js";
-import type { Provider } from "../providers/provider.js";
+import { withCurrentRoot } from "../providers/connection.js";
+import type { Provider, RevocationData } from "../providers/provider.js";
 import { connectionTestFailure, scrub } from "../providers/scrub.js";
 import { EngineErrors } from "./errors.js";
 import { connectionPart, probeRole, providerConfig, type RootCredentials } from "./plugins.js";
@@ -133,7 +133,7 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
      * The revoker's and renewal's config for a lease: its snapshot with the engine's current
      * connection and root, unless the engine now points at another target (then the snapshot's).
      */
-    async currentConfig(lease: LeaseRecord, snapshot: unknown): Promise<unknown> {
+    async currentConfig(lease: LeaseRecord, snapshot: unknown, revocation: RevocationData): Promise<unknown> {
       if (!lease.engineId) return snapshot;
       try {
         const engine = await repo.findEngineById(lease.engineId);
@@ -142,9 +142,9 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
         const conn = connectionPart(engine.type, engine.config, await rootOf(engine));
         const defined = Object.fromEntries(Object.entries(conn).filter(([, v]) => v !== undefined));
         const current = { ...(snapshot as Record<string, unknown>), ...defined };
-        if (sameTarget(provider, snapshot, current)) return current;
-        deps.log?.warn({ leaseId: lease.id, engine: engine.name }, "the engine points at another target than this lease's; using the lease's snapshot");
-        return snapshot;
+        const { config, sameTarget } = withCurrentRoot(provider, snapshot, current, revocation);
+        if (!sameTarget) deps.log?.warn({ leaseId: lease.id, engine: engine.name }, "the engine points at another target than this lease's; using the lease's snapshot");
+        return config;
       } catch (err) {
         deps.log?.warn({ leaseId: lease.id, error: err instanceof Error ? err.message : String(err) }, "engine root credentials unavailable; using the lease's snapshot");
         return snapshot;

@@ -58,8 +58,10 @@ export function createLeaseModule(deps: {
   const faults = createFaultInjector(c, log);
   const definitions = createDefinitionService({ definitions: definitionRepo, leases: repo, apps: deps.apps, providers, masterKey: deps.masterKey, clock, bridge: deps.engines?.bridge });
   // Revocation and renewal act with the current root credentials of a lease's engine or definition.
-  const currentConfig: CurrentConfig = (lease, snapshot) =>
-    lease.engineId ? (deps.engines?.currentConfig(lease, snapshot) ?? Promise.resolve(snapshot)) : definitions.currentConfig(lease, snapshot);
+  const currentConfig: CurrentConfig = (lease, snapshot, revocation) =>
+    lease.engineId
+      ? (deps.engines?.currentConfig(lease, snapshot, revocation) ?? Promise.resolve(snapshot))
+      : definitions.currentConfig(lease, snapshot, revocation);
   const revoker = createRevoker({
     repo,
     providers,

@@ -3,7 +3,7 @@ import { withTimeout } from "../async.js";
 import type { Clock } from "../clock.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import type { ServerKeys } from "../keys/server-keys.js";
-import { NOT_YET_VISIBLE, ProviderError, type Provider } from "../providers/provider.js";
+import { NOT_YET_VISIBLE, ProviderError, type Provider, type RevocationData } from "../providers/provider.js";
 import { backoffDelayMs, slowRetryDelayMs, type BackoffPolicy } from "./backoff.js";
 import type { FaultInjector } from "./faults.js";
 import type { LeaseRepository } from "./repository.js";
@@ -20,7 +20,7 @@ export interface ProviderLookup {
  * or definition (root rotated, path secret updated) while that still points at the same target
  * (src/providers/connection.ts); else the snapshot. Never throws (falls back to the snapshot).
  */
-export type CurrentConfig = (lease: LeaseRecord, snapshot: unknown) => Promise<unknown>;
+export type CurrentConfig = (lease: LeaseRecord, snapshot: unknown, revocation: RevocationData) => Promise<unknown>;
 
 export type RevocationOutcome =
   | { kind: "revoked"; status: LeaseStatus }
@@ -107,7 +107,7 @@ export function createRevoker(deps: RevokerDeps) {
       state = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
       if (!state) throw new ProviderError("The lease has no revocation state left.", false, "no_state");
       if (!provider) throw new ProviderError(`Provider '${lease.provider}' is not available on this server.`, true, "no_provider");
-      if (deps.currentConfig) state = { ...state, config: await deps.currentConfig(lease, state.config) };
+      if (deps.currentConfig) state = { ...state, config: await deps.currentConfig(lease, state.config, revocationOf(state)) };
       // Credentials that expire by themselves need no upstream call (capabilities.revocationRequired).
       if (provider.capabilities.revocationRequired) {
         const revoke = provider.revoke(state.config, revocationOf(state), { leaseId: lease.id, issuedAt: lease.createdAt });

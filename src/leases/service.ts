@@ -90,7 +90,7 @@ export function createLeaseService(deps: {
     if (!provider?.capabilities.renewableUpstream || !provider.renew) return;
     const sealed = openState(await deps.keys.get("leases"), lease.id, lease.stateCipher);
     if (!sealed) throw new LeaseStateError(LeaseMessages.revokedCannotRenew);
-    const state = deps.currentConfig ? { ...sealed, config: await deps.currentConfig(lease, sealed.config) } : sealed;
+    const state = deps.currentConfig ? { ...sealed, config: await deps.currentConfig(lease, sealed.config, revocationOf(sealed)) } : sealed;
     try {
       await provider.renew(state.config, revocationOf(state), expiresAt);
     } catch (err) {

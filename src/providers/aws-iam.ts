@@ -146,7 +146,7 @@ export function createAwsIamProvider(opts: AwsIamProviderOptions = {}): AwsIamPr
     id: "aws",
     configSchema: awsIamConfigSchema,
     secretFields: ["secret_access_key"],
-    connection: { target: ["region", "endpoint", "sts_endpoint"], root: ["access_key_id", "secret_access_key", "role_arn", "external_id"] },
+    connection: { target: ["region", "endpoint", "sts_endpoint", "role_arn"], root: ["access_key_id", "secret_access_key", "external_id"], rootNeeds: "account" },
     capabilities: { renewableUpstream: false, revocationRequired: true },
     defaultKeyMap: [
       { id: "username", keyName: "AWS_IAM_USERNAME", masked: false },

@@ -1,4 +1,4 @@
-import type { Provider } from "./provider.js";
+import type { Provider, RevocationData } from "./provider.js";
 
 type Config = Record<string, unknown>;
 
@@ -8,12 +8,20 @@ export function sameTarget(provider: Pick<Provider, "connection">, a: unknown, b
 }
 
 /**
- * A lease's config snapshot with the root credentials of `current` (its definition's or engine's
- * config now), when both point at the same target; otherwise the snapshot as it is, since
- * credentials for another server or account cannot remove what was made with the snapshot's.
+ * A lease's config snapshot with the root secrets of `current` (its definition's or engine's
+ * config now), when both point at the same target (and the lease's revocation data holds what
+ * the provider checks new credentials against, `rootNeeds`); otherwise the snapshot as it is,
+ * since credentials for another server or account cannot remove what was made with the snapshot's.
  */
-export function withCurrentRoot(provider: Pick<Provider, "connection">, snapshot: unknown, current: unknown): { config: unknown; sameTarget: boolean } {
+export function withCurrentRoot(
+  provider: Pick<Provider, "connection">,
+  snapshot: unknown,
+  current: unknown,
+  revocation: RevocationData | undefined,
+): { config: unknown; sameTarget: boolean } {
   if (!sameTarget(provider, snapshot, current)) return { config: snapshot, sameTarget: false };
+  const needs = provider.connection.rootNeeds;
+  if (needs !== undefined && revocation?.[needs] === undefined) return { config: snapshot, sameTarget: true };
   const config: Config = { ...(snapshot as Config) };
   for (const f of provider.connection.root) {
     const v = (current as Config)[f];

@@ -69,14 +69,24 @@ export interface ProviderCapabilities {
  * is unchanged: credentials for another server or account would "revoke" nothing and call it done.
  */
 export interface ConnectionFields {
-  /** Where credentials are made: a PostgreSQL connection_url, an AWS region and endpoints. */
+  /** Where credentials are made, and by whom: a connection_url and root user, an AWS region, endpoints and role. */
   target: readonly string[];
-  /** The root credentials: replaced together by the current ones when the target is the same. */
+  /** The root secrets: replaced together by the current ones when the target is the same. */
   root: readonly string[];
+  /**
+   * A field the lease's revocation data must hold for the root to be replaced (AWS: the account
+   * the user was made in, which revoke checks the new credentials against); without it, the
+   * lease's own root is used.
+   */
+  rootNeeds?: string;
 }
 
-/** PostgreSQL, MySQL and Redis: the server and database in connection_url; a root user and password. */
-export const DATABASE_CONNECTION: ConnectionFields = { target: ["connection_url"], root: ["username", "password"] };
+/**
+ * PostgreSQL, MySQL and Redis: the server and database in connection_url, and the root user (on
+ * PostgreSQL 16+ only the role that created a role may drop it without superuser), whose password
+ * may change.
+ */
+export const DATABASE_CONNECTION: ConnectionFields = { target: ["connection_url", "username"], root: ["password"] };
 
 export interface KeyMapEntry {
   /** Output id, e.g. "username", "password", "access_key_id". */

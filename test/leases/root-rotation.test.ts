@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCOUNT } from "../support/fake-iam-state.js";
 import { startFakeIam, type FakeIam } from "../support/fake-iam.js";
+import { passwordCheckingPostgres } from "../dynamic-engines/helpers.js";
 import { createPgDefinition, META, pgConfig, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
 
 /**
@@ -13,7 +14,8 @@ describe("leases after their definition's root credentials change", () => {
   let iam: FakeIam;
 
   beforeAll(async () => {
-    h = await startLeaseHarness();
+    // The local server trusts every login: this provider checks root passwords as the server would.
+    h = await startLeaseHarness({ providers: [passwordCheckingPostgres()] });
     iam = await startFakeIam();
   });
   afterAll(async () => {
@@ -21,10 +23,10 @@ describe("leases after their definition's root credentials change", () => {
     await iam?.close();
   });
 
-  /** A root role for the definition (trust auth here: a role that cannot log in is a revoked root password). */
-  async function rootRole(suffix: string): Promise<string> {
+  /** A root role for the definitions (its password is checked as scram-sha-256 would: see passwordCheckingPostgres). */
+  async function rootRole(suffix: string, password: string): Promise<string> {
     const name = `${h.prefix}_${suffix}`;
-    await h.t.db.query(`CREATE ROLE "${name}" WITH LOGIN CREATEROLE`);
+    await h.t.db.query(`CREATE ROLE "${name}" WITH LOGIN CREATEROLE PASSWORD '${password}'`);
     return name;
   }
   const validUntil = async (role: string) =>
@@ -32,19 +34,21 @@ describe("leases after their definition's root credentials change", () => {
   /** A PUT of the definition's whole config (as the API takes it), with `changes`. */
   const pgUpdate = (id: string, changes: Record<string, unknown>) =>
     h.c.dynamicSecrets.update(h.owner, id, { config: pgConfig(h, { ...CREATE_ONLY, ...changes }), verifyConnection: false });
-  const CREATE_ONLY = { creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`] };
+  const CREATE_ONLY = {
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`],
+    revocation_statements: [`DROP ROLE IF EXISTS "{{name}}"`],
+  };
 
-  it("PostgreSQL: a lease made by the old root is renewed and revoked with the new one", async () => {
-    const oldRoot = await rootRole("oldroot");
-    const def = await createPgDefinition(h, { name: "rotated", path: "/rotated", config: { ...CREATE_ONLY, username: oldRoot } });
+  it("PostgreSQL: a lease made before the root password changed is renewed and revoked with the new password", async () => {
+    const root = await rootRole("rotroot", "first-root-password");
+    const def = await createPgDefinition(h, { name: "rotated", path: "/rotated", config: { ...CREATE_ONLY, username: root, password: "first-root-password" } });
     const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
     const role = credentials.find((c) => c.key === "DB_USERNAME")!.value;
     expect(await rolesWithPrefix(h)).toContain(role);
 
-    // The root is rotated: the definition now names another root, and the old one cannot log in.
-    await pgUpdate(def.id, { username: "postgres", password: "new-root-password" });
-    await h.t.db.query(`ALTER ROLE "${oldRoot}" NOLOGIN`);
-    await h.t.db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [oldRoot]); // the provider's pooled sessions
+    // The root password is rotated on the target, then in the definition: the old one no longer logs in.
+    await h.t.db.query(`ALTER ROLE "${root}" PASSWORD 'second-root-password'`);
+    await pgUpdate(def.id, { username: root, password: "second-root-password" });
 
     const before = await validUntil(role);
     await h.c.leases.renewLease(h.owner, META, { leaseId: lease.id, ttl: 600 });
@@ -55,15 +59,32 @@ describe("leases after their definition's root credentials change", () => {
     expect(await rolesWithPrefix(h)).not.toContain(role);
   });
 
-  it("PostgreSQL: a definition pointed at another database keeps revoking its old leases with their own root", async () => {
-    const root = await rootRole("keptroot");
-    const def = await createPgDefinition(h, { name: "moved", path: "/moved", config: { ...CREATE_ONLY, username: root } });
+  it("PostgreSQL: after a rotation, deleting the definition revokes its leases with the new password", async () => {
+    const root = await rootRole("delroot", "first-root-password");
+    const def = await createPgDefinition(h, { name: "deleted", path: "/deleted", config: { ...CREATE_ONLY, username: root, password: "first-root-password" } });
+    const { credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
+    const role = credentials.find((c) => c.key === "DB_USERNAME")!.value;
+    await h.t.db.query(`ALTER ROLE "${root}" PASSWORD 'second-root-password'`);
+    await pgUpdate(def.id, { username: root, password: "second-root-password" });
+
+    await h.c.dynamicSecrets.delete(h.owner, def.id, { principal: h.owner });
+    expect(await h.c.reaper.tick()).toMatchObject({ claimed: 1, revoked: 1, failed: 0 });
+    expect(await rolesWithPrefix(h)).not.toContain(role);
+  });
+
+  // Another server, or another root user (on PostgreSQL 16+ only the role's creator may drop it):
+  // a root that does not exist, so using it would fail here (elsewhere, find nothing and call the role gone).
+  it.each([
+    ["another database", { connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:5432/postgres" }],
+    ["another root user", {}],
+  ])("PostgreSQL: a definition pointed at %s keeps revoking its old leases with their own root", async (what, change) => {
+    const root = await rootRole(`kept${what.length}`, "kept-root-password");
+    const path = `/moved${what.length}`;
+    const def = await createPgDefinition(h, { name: "moved", path, config: { ...CREATE_ONLY, username: root, password: "kept-root-password" } });
     const { lease, credentials } = await h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 });
     const role = credentials.find((c) => c.key === "DB_USERNAME")!.value;
 
-    // Another target, with a root that does not exist there: using it would fail (or, on a real
-    // other server, find nothing and call the role gone).
-    await pgUpdate(def.id, { connection_url: "postgresql://{{username}}:{{password}}@127.0.0.1:5432/postgres", username: `${h.prefix}_nobody` });
+    await pgUpdate(def.id, { ...change, username: `${h.prefix}_nobody`, password: "nobody-password" });
 
     const result = await h.c.leases.revokeLease(h.owner, META, { leaseId: lease.id });
     expect(result.outcome).toBe("revoked");
