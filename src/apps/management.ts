@@ -38,15 +38,33 @@ export function createAppManagement(
     },
 
     /** The name is looked up first so the event still says which app it was once the app is gone. */
+    /**
+     * The live leases of the app's environments are revoked before the delete (a failure stops
+     * it, nothing changed) and again after it, for those a racing create inserted meanwhile: that
+     * second pass failing is recorded on the audit event, the app being gone.
+     */
     async deleteApp(caller: Caller, appId: string) {
       const app = await svc.getApp(appId);
-      await svc.deleteApp(appId);
+      const envIds = app.environments.map((e) => e.id);
       const actor = { principal: caller.principal, ipAddress: caller.meta.ipAddress, userAgent: caller.meta.userAgent };
-      const revokingLeases = (await deps.leases?.revokeLeasesOfDeletedEnvironments(app.environments.map((e) => e.id), actor)) ?? 0;
+      const revoke = async () => (await deps.leases?.revokeLeasesOfDeletedEnvironments(envIds, actor)) ?? 0;
+      let revokingLeases = await revoke();
+      await svc.deleteApp(appId);
+      let revocationError: string | undefined;
+      try {
+        revokingLeases += await revoke();
+      } catch (err) {
+        revocationError = err instanceof Error ? err.message : String(err);
+      }
       deps.audit.record([
         managementEvent("app.delete", caller, deps.clock.now(), {
           appId,
-          metadata: { name: app.name, environments: app.environments.map((e) => ({ id: e.id, name: e.name })), revokingLeases },
+          metadata: {
+            name: app.name,
+            environments: app.environments.map((e) => ({ id: e.id, name: e.name })),
+            revokingLeases,
+            ...(revocationError ? { revocationError } : {}),
+          },
         }),
       ]);
     },

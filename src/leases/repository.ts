@@ -1,5 +1,6 @@
 import type { Bytes } from "../crypto/aead.js";
 import type { Database } from "../db/database.js";
+import { isForeignKeyViolation } from "../db/prisma-errors.js";
 import { Prisma as P } from "../generated/prisma/client.js";
 import type { LeaseStatus } from "../generated/prisma/enums.js";
 import { ACTIVATE_SQL, COLUMNS, ERASED_STATE, INSERT_CREATING_SQL, transition } from "./sql.js";
@@ -13,7 +14,8 @@ export function createLeaseRepository(database: Database) {
   return {
     /**
      * Step 2 of create: the intent, recorded before anything exists upstream. False (nothing
-     * inserted) when the lease's definition is no longer live.
+     * inserted) when the lease's definition is no longer live, or was deleted with its app while
+     * this insert waited on it (a foreign key violation).
      */
     async insertCreating(l: NewLease): Promise<boolean> {
       const rows = await database.query(
@@ -22,7 +24,10 @@ export function createLeaseRepository(database: Database) {
           l.ttlSeconds, l.createdAt, l.expiresAt, l.upstreamIdentity, l.stateCipher, l.claimedBy, l.claimedUntil,
           l.engineId, l.engineRole, l.metadata === null ? null : JSON.stringify(l.metadata)],
         { name: "lh_lease_insert_creating" },
-      );
+      ).catch((err: unknown) => {
+        if (isForeignKeyViolation(err)) return [];
+        throw err;
+      });
       return rows.length === 1;
     },
 
@@ -117,9 +122,10 @@ export function createLeaseRepository(database: Database) {
 
     /**
      * An app deleted (its definitions with it, which leaves their leases without a definition id):
-     * every live lease of its environments is revoked, as for a deleted definition. Called after
-     * the delete: a CREATING row committed later could only have been inserted before it (its
-     * definition row's key lock holds the delete back), so this statement sees it.
+     * every live lease of its environments is revoked, as for a deleted definition. Called before
+     * the delete and after it: a CREATING row committed after the second call started was inserted
+     * before the delete (its definition row's key lock holds the delete back) or fails its insert
+     * (no definition, or a foreign key violation); ACTIVATE_SQL refuses a row whose environment is gone.
      */
     async requestRevocationOfEnvironments(environmentIds: string[], now: Date, event: LeaseEventInput): Promise<number> {
       if (environmentIds.length === 0) return 0;

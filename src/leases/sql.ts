@@ -52,12 +52,15 @@ const DEFINITION_LIVE = (id: string) =>
  * our CREATING row was committed it missed the row, but then the soft delete committed before this
  * statement starts (READ COMMITTED), so it fails here and the creator rolls back. If it saw the
  * row, the row is no longer CREATING. Either way no lease of a deleted definition becomes ACTIVE.
+ * An app delete removes the definition outright (the lease's dynamic_secret_id becomes NULL): the
+ * environment must still exist too.
  */
 export const ACTIVATE_SQL = `
   WITH changed AS (
     UPDATE leases SET status = 'ACTIVE', state_cipher = $3, claimed_by = NULL, claimed_until = NULL,
            next_attempt_at = NULL, updated_at = $4
      WHERE id = $1::uuid AND status = 'CREATING' AND claimed_by = $2 AND ${DEFINITION_LIVE("leases.dynamic_secret_id")}
+       AND (leases.environment_id IS NULL OR EXISTS (SELECT 1 FROM environments e WHERE e.id = leases.environment_id))
     RETURNING leases.id
   )
   INSERT INTO lease_events (lease_id, event_type, user_id, service_account_id, ip_address, user_agent, metadata, created_at)

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPgDefinition, leaseEvents, leaseRow, META, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
+import { createPostgresProvider } from "../../src/providers/postgresql.js";
+import type { Provider } from "../../src/providers/provider.js";
+import { createPgDefinition, leaseEvents, leaseRow, META, pgConfig, rejection, rolesWithPrefix, startLeaseHarness, type LeaseHarness } from "./helpers.js";
 
 /**
  * Deleting an app deletes its dynamic secrets with it (their leases lose their definition id):
@@ -8,9 +10,23 @@ import { createPgDefinition, leaseEvents, leaseRow, META, rolesWithPrefix, start
  */
 describe("DELETE /v1/apps/:id with live leases", () => {
   let h: LeaseHarness;
+  /** A create made its role and waits here before it returns (before the lease is activated). */
+  let gate: Promise<void> = Promise.resolve();
+  let made!: () => void;
+  const real = createPostgresProvider();
+  const gated: Provider = {
+    ...(real as unknown as Provider),
+    id: "gated-pg",
+    async create(config, planned, ctx) {
+      const out = await real.create(config as never, planned, ctx);
+      made();
+      await gate;
+      return out;
+    },
+  };
 
   beforeAll(async () => {
-    h = await startLeaseHarness();
+    h = await startLeaseHarness({ providers: [gated] });
   });
   afterAll(async () => h?.close());
 
@@ -30,6 +46,31 @@ describe("DELETE /v1/apps/:id with live leases", () => {
 
     expect(await h.c.reaper.tick()).toMatchObject({ claimed: 2, revoked: 2 });
     for (const { lease } of [a, b]) expect((await leaseRow(h, lease.id)).status).toBe("EXPIRED");
+    expect(await rolesWithPrefix(h)).toEqual([]);
+  });
+
+  it("a lease whose app is deleted while its role is being made is never activated, and its role is dropped", async () => {
+    const app = await h.c.appService.createApp("doomed", ["Development"]);
+    const def = await h.c.dynamicSecrets.create(h.owner, {
+      environmentId: app.environments[0]!.id,
+      name: "doomed",
+      provider: "gated-pg",
+      config: pgConfig(h),
+      defaultTtl: 3600,
+      maxTtl: 7200,
+    });
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    const roleMade = new Promise<void>((r) => (made = r));
+    const creating = rejection(h.c.leases.createLease(h.owner, META, { secretId: def.id, ttl: 600 }));
+    await roleMade;
+    // The app goes while the role exists and the lease is CREATING (the delete alone, without the
+    // management API's revocation passes: the activation itself must refuse).
+    await h.t.db.query("DELETE FROM apps WHERE id = $1", [app.id]);
+    open();
+    expect(await creating).toEqual({ status: 404, message: "Dynamic secret not found" });
+    const rows = await h.t.db.query<{ status: string }>("SELECT status::text FROM leases WHERE environment_id = $1", [app.environments[0]!.id]);
+    expect(rows).toEqual([{ status: "CREATE_FAILED" }]);
     expect(await rolesWithPrefix(h)).toEqual([]);
   });
 });
