@@ -10,6 +10,8 @@ export const ENGINE_PROVIDER = "engine";
 export interface DefinitionBridge {
   /** The config to store, the provider the role maps onto (its key map) and the role's max TTL. */
   validate(config: Record<string, unknown>, verify: boolean): Promise<{ config: Record<string, unknown>; provider: Provider; maxTtl: number }>;
+  /** The role's max TTL now (its engine's and its own), without reading root credentials. */
+  maxTtl(config: Record<string, unknown>): Promise<number>;
   /** The provider and full config (the engine's current root credentials) a lease is minted with. */
   open(config: Record<string, unknown>): Promise<{ provider: Provider; config: unknown; engine: { id: string; role: string; maxTtl: number } }>;
 }

@@ -189,6 +189,17 @@ export function createDefinitionService(deps: {
       return (await liveRows(environmentId, filter)).map((row) => ({ view: view(row), open: () => openRecord(row) }));
     },
 
+    /**
+     * For Phase's renewal: an engine-backed definition's bound from its role now (creation takes
+     * the same), without reading root credentials; Infinity for other definitions, or when the
+     * role can no longer be found (the definition's own max_ttl still applies).
+     */
+    async engineMaxTtl(id: string): Promise<number> {
+      const row = await definitions.findLive(id);
+      if (!row || row.provider !== ENGINE_PROVIDER) return Infinity;
+      return bridge().maxTtl(openConfig(keysOf(row), row.id, row.configCipher)).catch(() => Infinity);
+    },
+
     /** For the lease service: the live definition, decrypted. */
     async open(id: string): Promise<OpenedDefinition> {
       return openRecord(await findLive(id));

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { DefinitionBridge } from "../dynamic/service.js";
 import { BadRequestError } from "../errors.js";
 import { connectionTestFailure } from "../providers/scrub.js";
-import type { EngineSources } from "./sources.js";
+import { boundsOf, type EngineSources } from "./sources.js";
 
 const configSchema = z.strictObject({ engine: z.string().min(1).max(128), role: z.string().min(1).max(128) });
 
@@ -27,6 +27,12 @@ export function createDefinitionBridge(sources: EngineSources): DefinitionBridge
       const failure = verify ? await connectionTestFailure(opened.provider, opened.config) : null;
       if (failure !== null) throw new BadRequestError(`The connection test failed: ${failure}`);
       return { config, provider: opened.provider, maxTtl: opened.bounds.maxTtl };
+    },
+
+    async maxTtl(raw) {
+      const config = parse(raw);
+      const engine = await sources.engineNamed(config.engine);
+      return boundsOf(engine, await sources.roleOf(engine, config.role)).maxTtl;
     },
 
     async open(raw) {

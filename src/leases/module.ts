@@ -108,7 +108,7 @@ export function createLeaseModule(deps: {
     paused: c.LEASEHOLD_REVOCATION_PAUSED,
     log,
     currentConfig,
-    engineMaxTtl: async (id) => (await definitions.open(id)).engine?.maxTtl ?? Infinity,
+    engineMaxTtl: (id) => definitions.engineMaxTtl(id),
   });
   const ownersOf = createOwnerLookup(prisma);
   const reaper = createReaper({
