@@ -58,6 +58,9 @@ export interface RevokerDeps {
 export const claimRunningOut = (lease: Pick<LeaseRecord, "claimedUntil">, now: Date, providerTimeoutMs: number) =>
   !lease.claimedUntil || lease.claimedUntil.getTime() - now.getTime() < providerTimeoutMs;
 
+/** How often a credential an eventually consistent upstream cannot show yet is looked for again. */
+const NOT_YET_VISIBLE_RETRY_MS = 15_000;
+
 class RevokeTimeoutError extends ProviderError {
   constructor(ms: number) {
     super(`The provider did not answer within ${ms} ms.`, true, "timeout");
@@ -77,13 +80,14 @@ export function createRevoker(deps: RevokerDeps) {
     deps.observer?.failed(lease);
     const error = scrubbedMessage(err, secretsIn(state, provider));
     const retryable = err instanceof ProviderError ? err.retryable : provider ? provider.classifyError(err) === "retryable" : true;
-    const attempts = lease.attempts + 1;
-    // "Not visible yet" is no failure to give up on: the provider stops saying it once its window has passed.
+    // "Not visible yet" is no failed attempt: the provider stops saying it once its window has
+    // passed. It is asked again at a steady pace meanwhile, and the attempts are left as they were.
     const notYetVisible = err instanceof ProviderError && err.code === NOT_YET_VISIBLE;
-    const giveUp = !retryable || (attempts >= policy.maxAttempts && !notYetVisible) || lease.status === "REVOKE_FAILED";
+    const attempts = notYetVisible ? lease.attempts : lease.attempts + 1;
+    const giveUp = !retryable || attempts >= policy.maxAttempts || lease.status === "REVOKE_FAILED";
     const status = giveUp ? "REVOKE_FAILED" : "REVOKING";
     const now = clock.now();
-    const delay = giveUp ? slowRetryDelayMs(policy) : backoffDelayMs(attempts, policy);
+    const delay = giveUp ? slowRetryDelayMs(policy) : notYetVisible ? NOT_YET_VISIBLE_RETRY_MS : backoffDelayMs(attempts, policy);
     const type = giveUp && lease.status !== "REVOKE_FAILED" ? "revoke_failed" : "revoke_attempt_failed";
     const recorded = await repo.recordFailure(
       lease.id,

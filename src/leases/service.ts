@@ -106,6 +106,7 @@ export function createLeaseService(deps: {
    */
   async function lostRenewal(id: string): Promise<never> {
     const current = await repo.find(id);
+    // Best effort: renewUpstream logs an upstream failure itself (scrubbed).
     if (current?.status === "ACTIVE") await renewUpstream(current, current.expiresAt).catch(() => undefined);
     throw new LeaseBusyError("The lease changed while it was being renewed; try again.");
   }

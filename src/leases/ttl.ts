@@ -14,7 +14,8 @@ export function leaseTtl(requested: number | null | undefined, def: { defaultTtl
 /**
  * Phase's renewal rule: the expiry moves by `ttl` from the current expiry and the cumulative ttl
  * grows by it, so a lease never lives longer than max_ttl in total. Checks in Phase's order: the
- * cumulative total, then `ttl` alone (only reachable when the total is not exceeded), then expiry.
+ * cumulative total, then expiry (Phase's check of `ttl` alone against max_ttl comes between them
+ * but cannot fire: a lease's ttl is at least 60 s, so the total check has refused any such ttl).
  * Non-positive increments are refused first (Phase accepts them and shortens the lease).
  */
 export function checkRenewal(lease: { ttlSeconds: number; expiresAt: Date }, ttl: number, maxTtl: number, now: Date): void {
@@ -22,6 +23,5 @@ export function checkRenewal(lease: { ttlSeconds: number; expiresAt: Date }, ttl
   if (lease.ttlSeconds + ttl > maxTtl) {
     throw new TtlError(LeaseMessages.renewalExceedsMax(Math.max(0, maxTtl - lease.ttlSeconds)));
   }
-  if (ttl > maxTtl) throw new TtlError(LeaseMessages.ttlExceedsMax);
   if (lease.expiresAt.getTime() <= now.getTime()) throw new TtlError(LeaseMessages.expired);
 }

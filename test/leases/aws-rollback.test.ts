@@ -38,6 +38,10 @@ describe("rollback of an AWS lease whose user was never created", () => {
     const row = await leaseRow(h, id);
     const types = (await leaseEvents(h, id)).map((e) => e.event_type);
     expect({ status: row.status, types: types.filter((t) => t === "revoke_failed") }).toEqual({ status: "CREATE_FAILED", types: [] });
+    // The "not visible yet" answers used no attempts: every one recorded the count unchanged.
+    const waits = (await leaseEvents(h, id)).filter((e) => e.event_type === "revoke_attempt_failed");
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits.map((e) => e.metadata["attempts"])).toEqual(waits.map(() => 0));
     expect(types.at(-1)).toBe("rolled_back");
   });
 });
