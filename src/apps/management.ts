@@ -37,11 +37,12 @@ export function createAppManagement(
       return env;
     },
 
-    /** The name is looked up first so the event still says which app it was once the app is gone. */
     /**
-     * The live leases of the app's environments are revoked before the delete (a failure stops
-     * it, nothing changed) and again after it, for those a racing create inserted meanwhile: that
-     * second pass failing is recorded on the audit event, the app being gone.
+     * The name is looked up first so the event still says which app it was once the app is gone.
+     * The live leases of the app's environments are requested for revocation before the delete (if
+     * that fails, nothing changed; if the delete then fails, they stay revoked: they were to go
+     * with the app) and again after it, for those a racing create inserted meanwhile: that second
+     * pass failing is recorded on the audit event, the app being gone.
      */
     async deleteApp(caller: Caller, appId: string) {
       const app = await svc.getApp(appId);

@@ -4,7 +4,7 @@ import { isUuid } from "../auth/environment-context.js";
 import { isAdmin, type Principal } from "../auth/principal.js";
 import type { Clock } from "../clock.js";
 import type { MasterKey } from "../crypto/envelope.js";
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
+import { BadRequestError, CodedError, ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
 import type { ProviderLookup } from "../leases/revoker.js";
 import type { LeaseRepository } from "../leases/repository.js";
 import type { Actor, LeaseRecord } from "../leases/types.js";
@@ -197,7 +197,12 @@ export function createDefinitionService(deps: {
     async engineMaxTtl(id: string): Promise<number> {
       const row = await definitions.findLive(id);
       if (!row || row.provider !== ENGINE_PROVIDER) return Infinity;
-      return bridge().maxTtl(openConfig(keysOf(row), row.id, row.configCipher)).catch(() => Infinity);
+      return bridge()
+        .maxTtl(openConfig(keysOf(row), row.id, row.configCipher))
+        .catch((err: unknown) => {
+          if (err instanceof CodedError && (err.code === "engine_not_found" || err.code === "role_not_found")) return Infinity;
+          throw err;
+        });
     },
 
     /** For the lease service: the live definition, decrypted. */

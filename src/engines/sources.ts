@@ -139,9 +139,8 @@ export function createEngineSources(deps: { repo: EngineRepository; vault: RootV
         const engine = await repo.findEngineById(lease.engineId);
         const provider = deps.providers.get(lease.provider);
         if (!engine || !provider) return snapshot;
-        const conn = connectionPart(engine.type, engine.config, await rootOf(engine));
-        const defined = Object.fromEntries(Object.entries(conn).filter(([, v]) => v !== undefined));
-        const current = { ...(snapshot as Record<string, unknown>), ...defined };
+        // As the engine is now, fields it no longer has included (a removed endpoint is another target).
+        const current = connectionPart(engine.type, engine.config, await rootOf(engine));
         const { config, sameTarget } = withCurrentRoot(provider, snapshot, current, revocation);
         if (!sameTarget) deps.log?.warn({ leaseId: lease.id, engine: engine.name }, "the engine points at another target than this lease's; using the lease's snapshot");
         return config;

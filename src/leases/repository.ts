@@ -25,7 +25,8 @@ export function createLeaseRepository(database: Database) {
           l.engineId, l.engineRole, l.metadata === null ? null : JSON.stringify(l.metadata)],
         { name: "lh_lease_insert_creating" },
       ).catch((err: unknown) => {
-        if (isForeignKeyViolation(err)) return [];
+        // Only the definition's key: an engine deleted meanwhile is the engine code's error to give.
+        if (isForeignKeyViolation(err) && /dynamic_secret_id/.test(String((err as { constraint?: unknown }).constraint ?? (err as Error).message))) return [];
         throw err;
       });
       return rows.length === 1;
@@ -125,7 +126,8 @@ export function createLeaseRepository(database: Database) {
      * every live lease of its environments is revoked, as for a deleted definition. Called before
      * the delete and after it: a CREATING row committed after the second call started was inserted
      * before the delete (its definition row's key lock holds the delete back) or fails its insert
-     * (no definition, or a foreign key violation); ACTIVATE_SQL refuses a row whose environment is gone.
+     * (no definition, or a foreign key violation); ACTIVATE_SQL refuses a row whose environment it
+     * sees gone.
      */
     async requestRevocationOfEnvironments(environmentIds: string[], now: Date, event: LeaseEventInput): Promise<number> {
       if (environmentIds.length === 0) return 0;

@@ -53,7 +53,9 @@ const DEFINITION_LIVE = (id: string) =>
  * statement starts (READ COMMITTED), so it fails here and the creator rolls back. If it saw the
  * row, the row is no longer CREATING. Either way no lease of a deleted definition becomes ACTIVE.
  * An app delete removes the definition outright (the lease's dynamic_secret_id becomes NULL): the
- * environment must still exist too.
+ * environment must still exist too. That check sees the statement's snapshot, so an activation
+ * that waited on the delete's row lock can still pass it; the app delete's second revocation pass
+ * (src/apps/management.ts) catches that lease.
  */
 export const ACTIVATE_SQL = `
   WITH changed AS (

@@ -34,5 +34,8 @@ describe("withCurrentRoot", () => {
     const role = { ...awsNow, role_arn: "arn:aws:iam::111111111111:role/x" };
     expect(withCurrentRoot(aws, awsSnap, role, { identity: "u", account: "000000000000" })).toEqual({ config: awsSnap, sameTarget: false });
     expect(withCurrentRoot(aws, awsSnap, { ...awsNow, region: "eu-west-1" }, { identity: "u", account: "0" }).sameTarget).toBe(false);
+    // A field the current config no longer has (an endpoint removed) is a change of target too.
+    const withEndpoint = { ...awsSnap, endpoint: "http://127.0.0.1:4566" };
+    expect(withCurrentRoot(aws, withEndpoint, { ...awsNow, endpoint: undefined }, { identity: "u", account: "0" })).toEqual({ config: withEndpoint, sameTarget: false });
   });
 });
