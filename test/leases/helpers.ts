@@ -44,6 +44,20 @@ export async function startLeaseHarness(opts: TestServerOptions = {}): Promise<L
   };
 }
 
+/**
+ * A second server instance on the harness's database, clock and master key (reaper schedule off
+ * unless `env` says otherwise): two instances sharing one database.
+ */
+export function startSecondInstance(h: LeaseHarness, providers: Provider[], env: Record<string, string> = {}): Promise<TestServer> {
+  return startTestServer({
+    db: h.t.db,
+    clock: h.t.clock,
+    masterKey: Buffer.from(h.t.config.LEASEHOLD_MASTER_KEY!).toString("base64"),
+    providers,
+    env: { LEASEHOLD_REAPER_SCHEDULE: "off", ...env },
+  });
+}
+
 export function pgConfig(h: LeaseHarness, extra: Record<string, unknown> = {}) {
   return {
     connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:5432/${h.t.db.name}`,

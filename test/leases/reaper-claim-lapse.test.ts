@@ -1,8 +1,7 @@
-import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Provider } from "../../src/providers/provider.js";
-import { startTestServer, type TestServer } from "../support/server.js";
-import { createPgDefinition, leaseRow, META, rolesWithPrefix, startLeaseHarness, wrapPostgres, type LeaseHarness } from "./helpers.js";
+import type { TestServer } from "../support/server.js";
+import { createPgDefinition, leaseRow, META, rolesWithPrefix, startLeaseHarness, startSecondInstance, wrapPostgres, type LeaseHarness } from "./helpers.js";
 
 const CLAIM_TTL_MS = 120_000;
 const PROVIDER_TIMEOUT_MS = 30_000;
@@ -50,13 +49,7 @@ describe("reaper: a claim that runs out while its revocation waits behind the pe
 
   beforeAll(async () => {
     h = await startLeaseHarness({ providers: [slow(a, true)], env });
-    second = await startTestServer({
-      db: h.t.db,
-      clock: h.t.clock,
-      masterKey: Buffer.from(h.t.config.LEASEHOLD_MASTER_KEY!).toString("base64"),
-      providers: [slow(b, false)],
-      env,
-    });
+    second = await startSecondInstance(h, [slow(b, false)], env);
   }, 60_000);
   afterAll(async () => {
     await second?.close();

@@ -1,8 +1,7 @@
-import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Provider } from "../../src/providers/provider.js";
-import { startTestServer, type TestServer } from "../support/server.js";
-import { createPgDefinition, META, rolesWithPrefix, startLeaseHarness, wrapPostgres, type LeaseHarness } from "./helpers.js";
+import type { TestServer } from "../support/server.js";
+import { createPgDefinition, META, rolesWithPrefix, startLeaseHarness, startSecondInstance, wrapPostgres, type LeaseHarness } from "./helpers.js";
 
 /** Counts revocations per identity and checks no identity is ever revoked by two callers at once. */
 function observe(w: ReturnType<typeof wrapPostgres>, log: { ok: Map<string, number>; inFlight: Map<string, number>; overlaps: number }): Provider {
@@ -34,13 +33,7 @@ describe("two reapers (two servers on one database, distinct instance ids)", () 
 
   beforeAll(async () => {
     h = await startLeaseHarness({ providers: [observe(a, log)], env });
-    second = await startTestServer({
-      db: h.t.db,
-      clock: h.t.clock,
-      masterKey: Buffer.from(h.t.config.LEASEHOLD_MASTER_KEY!).toString("base64"),
-      providers: [observe(b, log)],
-      env: { LEASEHOLD_REAPER_SCHEDULE: "off", ...env },
-    });
+    second = await startSecondInstance(h, [observe(b, log)], env);
   }, 60_000);
   afterAll(async () => {
     await second?.close();
